@@ -1,0 +1,139 @@
+"""The blob store: a local folder (so a user can open every intermediate file) or S3."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any, Protocol
+
+from faceless.errors import BlobNotFoundError
+
+
+class BlobStore(Protocol):
+    def put_bytes(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> str: ...
+    def get_bytes(self, key: str) -> bytes: ...
+    def exists(self, key: str) -> bool: ...
+    def list(self, prefix: str) -> list[str]: ...
+    def local_path(self, key: str) -> Path:
+        """A readable local file with the blob's bytes (the file itself for a local store)."""
+        ...
+    def put_file(self, key: str, path: Path, content_type: str = "application/octet-stream") -> str: ...
+    def describe(self, key: str) -> str:
+        """Where a person finds the blob: a path or an s3:// URL."""
+        ...
+
+
+def put_json(store: BlobStore, key: str, value: Any) -> str:
+    return store.put_bytes(key, json.dumps(value, indent=2, ensure_ascii=False).encode(), "application/json")
+
+
+def get_json(store: BlobStore, key: str) -> Any:
+    return json.loads(store.get_bytes(key))
+
+
+def _safe_key(key: str) -> str:
+    parts = [p for p in key.split("/") if p]
+    if not parts or any(p in (".", "..") for p in parts):
+        raise ValueError(f"invalid blob key: {key!r}")
+    return "/".join(parts)
+
+
+class LocalBlobStore:
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root).resolve()
+
+    def _path(self, key: str) -> Path:
+        return self.root / _safe_key(key)
+
+    def put_bytes(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> str:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # write then rename, so a concurrent reader never sees half a file
+        with tempfile.NamedTemporaryFile(dir=path.parent, delete=False, prefix=".tmp-") as tmp:
+            tmp.write(data)
+        Path(tmp.name).replace(path)
+        return key
+
+    def put_file(self, key: str, path: Path, content_type: str = "application/octet-stream") -> str:
+        target = self._path(key)
+        if Path(path).resolve() != target:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target)
+        return key
+
+    def get_bytes(self, key: str) -> bytes:
+        try:
+            return self._path(key).read_bytes()
+        except FileNotFoundError:
+            raise BlobNotFoundError(key) from None
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def list(self, prefix: str) -> list[str]:
+        base = self._path(prefix)
+        if not base.is_dir():
+            return []
+        return sorted(
+            str(p.relative_to(self.root)) for p in base.rglob("*") if p.is_file() and not p.name.startswith(".tmp-")
+        )
+
+    def local_path(self, key: str) -> Path:
+        path = self._path(key)
+        if not path.is_file():
+            raise BlobNotFoundError(key)
+        return path
+
+    def describe(self, key: str) -> str:
+        return str(self._path(key))
+
+
+class S3BlobStore:
+    def __init__(self, bucket: str, client: Any = None, scratch: Path | None = None) -> None:
+        import boto3
+
+        self.bucket = bucket
+        self.client = client or boto3.client("s3")
+        self.scratch = Path(scratch or tempfile.gettempdir()) / "faceless-blobs"
+
+    def put_bytes(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> str:
+        self.client.put_object(Bucket=self.bucket, Key=_safe_key(key), Body=data, ContentType=content_type)
+        return key
+
+    def put_file(self, key: str, path: Path, content_type: str = "application/octet-stream") -> str:
+        self.client.upload_file(str(path), self.bucket, _safe_key(key), ExtraArgs={"ContentType": content_type})
+        return key
+
+    def get_bytes(self, key: str) -> bytes:
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=_safe_key(key))["Body"].read()
+        except self.client.exceptions.NoSuchKey:
+            raise BlobNotFoundError(key) from None
+
+    def exists(self, key: str) -> bool:
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=_safe_key(key))
+            return True
+        except ClientError:
+            return False
+
+    def list(self, prefix: str) -> list[str]:
+        keys: list[str] = []
+        paginator = self.client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=_safe_key(prefix) + "/"):
+            keys.extend(obj["Key"] for obj in page.get("Contents", []))
+        return sorted(keys)
+
+    def local_path(self, key: str) -> Path:
+        path = self.scratch / _safe_key(key)
+        if not path.is_file():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(self.get_bytes(key))
+        return path
+
+    def describe(self, key: str) -> str:
+        return f"s3://{self.bucket}/{_safe_key(key)}"
