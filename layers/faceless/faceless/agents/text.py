@@ -1,0 +1,321 @@
+"""Plain-text helpers the agents (and the offline model) share: word counts, sentence-aware
+splitting, salient words, and a capitalised-name heuristic. Deterministic, zero tokens."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+# --------------------------------------------------------------------------- words
+
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+_WORD = re.compile(r"[^\W_](?:[\w'’-]*[^\W_])?")
+
+STOP_WORDS = frozenset(
+    """
+    a about above after again against all also am an and any are as at be because been before being
+    below between both but by can could did do does doing down during each even ever every few first
+    for from further get gets got had has have having he her here hers herself him himself his how i
+    if in into is it its itself just least let like made make many may me might more most much must
+    my myself next no nor not now of off often on once one only or other our ours ourselves out over
+    own part per perhaps quite rather really same see seen she should since so some still such than
+    that the their theirs them themselves then there these they thing things this those though three
+    through to too two under until up upon us very was way we well were what when where which while
+    who whom whose why will with within without would yet you your yours yourself yourselves
+    finally next then later today here there its it's let's that's there's what's
+    """.split()
+)
+
+
+def normalise_whitespace(text: str) -> str:
+    return " ".join(text.split())
+
+
+def word_count(text: str) -> int:
+    """Spoken words: whitespace tokens, but scripts written without spaces (CJK) count about one
+    word per two characters, so balancing and sizing still work for them."""
+    total = 0
+    for token in text.split():
+        cjk = len(_CJK.findall(token))
+        total += max(1, (cjk + 1) // 2) if cjk else 1
+    return total
+
+
+def words_of(text: str) -> list[str]:
+    """Word tokens without surrounding punctuation (possessive 's dropped)."""
+    return [re.sub(r"['’]s$", "", word) for word in _WORD.findall(text)]
+
+
+def salient_words(text: str, limit: int | None = None) -> list[str]:
+    """Content words in order of first appearance, de-duplicated case-insensitively."""
+    seen: set[str] = set()
+    found: list[str] = []
+    for word in words_of(text):
+        key = word.lower()
+        if key in STOP_WORDS or key in seen or len(word) < 3 or word.isdigit():
+            continue
+        seen.add(key)
+        found.append(word)
+        if limit is not None and len(found) >= limit:
+            break
+    return found
+
+
+def top_keywords(text: str, count: int) -> list[str]:
+    """The `count` most frequent content words (length >= 4), ties broken by first appearance."""
+    words = [w for w in words_of(text) if len(w) >= 4 and w.lower() not in STOP_WORDS and not w.isdigit()]
+    counts = Counter(w.lower() for w in words)
+    first: dict[str, str] = {}
+    for word in words:
+        first.setdefault(word.lower(), word)
+    order = list(first)
+    ranked = sorted(order, key=lambda key: (-counts[key], order.index(key)))
+    return [first[key] for key in ranked[:count]]
+
+
+def hashtag(word: str) -> str:
+    cleaned = re.sub(r"[^\w]", "", word)
+    return f"#{cleaned[:1].upper()}{cleaned[1:]}" if cleaned else ""
+
+
+def cut_at_word(text: str, limit: int) -> str:
+    """`text` shortened to at most `limit` characters, at a word boundary."""
+    text = normalise_whitespace(text)
+    if len(text) <= limit:
+        return text
+    cut = text[: limit + 1]
+    space = cut.rfind(" ")
+    cut = cut[:space] if space > limit // 2 else text[:limit]
+    return cut.rstrip(" ,;:-–—")
+
+
+# --------------------------------------------------------------------------- sentences
+
+_ABBREVIATIONS = frozenset("mr mrs ms dr st jr sr vs etc prof gen sgt lt col capt mt ft no approx".split())
+_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s|$)|[。！？]+[”」』）)]*")
+_CLAUSE_END = re.compile(r"[,;:，、；：](?=\s|[^\s])|\s[—–-]\s")
+
+
+# A sentence over twice the mean piece length is cut at a clause; shorter ones stay whole, since
+# a piece that ends mid-sentence reads worse than a piece a little longer than the others.
+LONG_UNIT_RATIO = 2.0
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+
+
+def _is_abbreviation(text: str, dot: int) -> bool:
+    """True when the '.' at `dot` ends an abbreviation or an initial, not a sentence."""
+    if text[dot] != ".":
+        return False
+    before = re.search(r"([\w.]+)$", text[:dot])
+    if not before:
+        return False
+    word = before.group(1)
+    return word.lower() in _ABBREVIATIONS or (len(word) == 1 and word.isupper()) or "." in word
+
+
+def sentence_spans(text: str) -> list[Span]:
+    """Spans of the sentences of a whitespace-normalised text (stripped, non-empty, in order)."""
+    spans: list[Span] = []
+    start = 0
+    for match in _SENTENCE_END.finditer(text):
+        if _is_abbreviation(text, match.start()):
+            continue
+        end = match.end()
+        if text[start:end].strip():
+            spans.append(_strip(text, start, end))
+        start = end
+    if text[start:].strip():
+        spans.append(_strip(text, start, len(text)))
+    return spans
+
+
+def _strip(text: str, start: int, end: int) -> Span:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return Span(start, end)
+
+
+def _cut_points(text: str, span: Span) -> list[int]:
+    """Where `span` may be cut in two: after clause punctuation, else at spaces, else between
+    characters (scripts without spaces). Each point is where the second half starts."""
+    inner = text[span.start : span.end]
+    points = [span.start + m.end() for m in _CLAUSE_END.finditer(inner)]
+    if not points:
+        points = [span.start + m.end() for m in re.finditer(r"\s+", inner)]
+    if not points and len(inner) > 1 and _CJK.search(inner):
+        points = list(range(span.start + 1, span.end))
+    return [p for p in points if text[span.start : p].strip() and text[p : span.end].strip()]
+
+
+def _split_span(text: str, span: Span) -> tuple[Span, Span] | None:
+    """Cut `span` near its middle by word count, preferring a clause boundary."""
+    points = _cut_points(text, span)
+    if not points:
+        return None
+    whole = word_count(text[span.start : span.end])
+    best = min(points, key=lambda p: abs(word_count(text[span.start : p]) * 2 - whole))
+    # a clause boundary far from the middle balances badly: fall back to the nearest space
+    if abs(word_count(text[span.start : best]) * 2 - whole) > whole * 0.5:
+        spaces = [span.start + m.end() for m in re.finditer(r"\s+", text[span.start : span.end])]
+        spaces = [p for p in spaces if text[span.start : p].strip() and text[p : span.end].strip()]
+        if spaces:
+            best = min(spaces, key=lambda p: abs(word_count(text[span.start : p]) * 2 - whole))
+    return _strip(text, span.start, best), _strip(text, best, span.end)
+
+
+def _weight(text: str, span: Span) -> int:
+    return word_count(text[span.start : span.end])
+
+
+def _partition(weights: list[int], groups: int) -> list[int]:
+    """Start indexes of `groups` contiguous, non-empty groups of `weights` that minimise the
+    squared distance of each group's weight from the mean (dynamic programming)."""
+    n = len(weights)
+    ideal = sum(weights) / groups
+    prefix = [0]
+    for weight in weights:
+        prefix.append(prefix[-1] + weight)
+    inf = float("inf")
+    cost = [[inf] * (n + 1) for _ in range(groups + 1)]
+    back = [[0] * (n + 1) for _ in range(groups + 1)]
+    cost[0][0] = 0.0
+    for k in range(1, groups + 1):
+        for j in range(k, n - (groups - k) + 1):
+            best, arg = inf, k - 1
+            for i in range(k - 1, j):
+                if cost[k - 1][i] == inf:
+                    continue
+                value = cost[k - 1][i] + (prefix[j] - prefix[i] - ideal) ** 2
+                if value < best:
+                    best, arg = value, i
+            cost[k][j], back[k][j] = best, arg
+    starts: list[int] = []
+    j = n
+    for k in range(groups, 0, -1):
+        i = back[k][j]
+        starts.append(i)
+        j = i
+    return starts[::-1]
+
+
+def split_narration(narration: str, count: int) -> list[str]:
+    """Cut `narration` into `count` consecutive pieces, balanced by word count, at sentence
+    boundaries where possible (then clauses, then words). The pieces, joined with spaces, are the
+    whitespace-normalised narration: nothing is dropped or reordered. Fewer pieces come back only
+    when the narration has fewer words than `count`."""
+    text = normalise_whitespace(narration)
+    if not text:
+        return []
+    units = sentence_spans(text)
+    ideal = word_count(text) / max(1, count)
+    # Cut long sentences so a balanced grouping exists, and make at least `count` units.
+    while True:
+        candidates = sorted(units, key=lambda s: -_weight(text, s))
+        target = next(
+            (
+                s
+                for s in candidates
+                if (len(units) < count or _weight(text, s) > LONG_UNIT_RATIO * ideal) and _weight(text, s) > 1 and _cut_points(text, s)
+            ),
+            None,
+        )
+        if target is None:
+            break
+        halves = _split_span(text, target)
+        if halves is None:
+            break
+        position = units.index(target)
+        units[position : position + 1] = list(halves)
+    groups = min(count, len(units))
+    starts = _partition([_weight(text, s) for s in units], groups)
+    bounds = starts + [len(units)]
+    return [text[units[a].start : units[b - 1].end] for a, b in zip(bounds, bounds[1:])]
+
+
+def covers(pieces: list[str], narration: str) -> bool:
+    """True when `pieces`, in order, reproduce `narration` exactly (ignoring whitespace)."""
+    squash = lambda s: re.sub(r"\s+", "", s)  # noqa: E731 - tiny local helper
+    return all(p.strip() for p in pieces) and squash("".join(pieces)) == squash(narration)
+
+
+# --------------------------------------------------------------------------- names
+
+_PARTICLES = frozenset("de da di del della der van von la le du bin ibn al y".split())
+# Capitalised words that start sentences or name places, events or bodies, not people.
+_NOT_NAME_WORDS = frozenset(
+    """
+    The A An In On At Of For From To By With And But Or If When While After Before During Since Then
+    This That These Those Their His Her Its Our Your My We They He She It There Here Today Yesterday
+    Tomorrow First Next Finally Later Meanwhile However Although Because Some Many Most Every Each
+    Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March April May June
+    July August September October November December Mr Mrs Ms Dr Sir Lady Lord King Queen President
+    New North South East West Northern Southern Eastern Western United States Kingdom Republic Empire
+    Union Ocean Sea River Lake Mountain Mountains Mount Island Islands City Valley Desert Bay Gulf
+    Street Avenue Square Park Bridge Tower Palace Castle Church Cathedral Temple University College
+    School Museum Institute Company Corporation Agency Council Party Army Navy Force Station War
+    Battle Revolution Age Era Century Day Night Prize Award Games Cup Moon Mars Earth Sun Apollo
+    God Lord Christmas Easter Here Now Yes No Not Who What Why How Where Which Once Over Under
+    """.split()
+)
+
+
+def _is_capitalised(word: str) -> bool:
+    return len(word) > 1 and word[0].isupper() and any(c.islower() for c in word[1:])
+
+
+def person_names(text: str) -> list[str]:
+    """Multi-word capitalised names that look like people ("Neil Armstrong", "Marie Curie"), in
+    order of first appearance. A heuristic: places and events made of common place/event words
+    ("New York City", "World War") are left out; single names need the context's people list."""
+    names: list[str] = []
+    for chunk in re.split(r"[^\w\s'’.-]|\s[-–—]\s", text):
+        run: list[str] = []
+        for raw in chunk.split() + [""]:
+            token = re.sub(r"['’]s$", "", raw.rstrip("."))
+            initial = bool(run) and re.fullmatch(r"[A-Z]\.", raw) is not None  # "John F. Kennedy"
+            if initial or _is_capitalised(token) or (run and token.lower() in _PARTICLES):
+                run.append(raw if initial else token)
+                if not raw.endswith(".") or initial:
+                    continue
+            # a period that is not an initial ends the sentence, and the name with it
+            names.extend(_name_from_run(run))
+            run = []
+    unique: list[str] = []
+    for name in names:
+        if name not in unique:
+            unique.append(name)
+    return unique
+
+
+def _name_from_run(run: list[str]) -> list[str]:
+    while run and (run[-1].lower() in _PARTICLES or run[-1].endswith(".")):
+        run = run[:-1]
+    while run and run[0] in _NOT_NAME_WORDS:
+        run = run[1:]
+    if len(run) < 2 or any(word in _NOT_NAME_WORDS for word in run):
+        return []
+    return [" ".join(run)]
+
+
+def mentioned_people(text: str, people: list[str]) -> list[str]:
+    """Which of `people` the text names, by full name or by an unambiguous surname."""
+    words = {w.lower() for w in words_of(text)}
+    lowered = text.lower()
+    surnames = Counter(p.split()[-1].lower() for p in people if len(p.split()) > 1)
+    found: list[str] = []
+    for person in people:
+        parts = person.split()
+        full = re.search(rf"(?<!\w){re.escape(person.lower())}(?!\w)", lowered) is not None
+        surname = parts[-1].lower()
+        by_surname = len(parts) > 1 and len(surname) >= 3 and surnames[surname] == 1 and surname in words
+        if (full or by_surname) and person not in found:
+            found.append(person)
+    return found

@@ -1,0 +1,87 @@
+"""Text helpers behind the agents: balanced sentence-aware splitting, names, word counts."""
+
+from __future__ import annotations
+
+import pytest
+
+from faceless.agents.text import (
+    covers,
+    mentioned_people,
+    person_names,
+    sentence_spans,
+    split_narration,
+    word_count,
+)
+
+NARRATION = (
+    "In 1969, Neil Armstrong and Buzz Aldrin landed on the Moon. Michael Collins stayed in orbit, "
+    "circling alone, while the world watched on television. The landing site was called Tranquility Base. "
+    "Armstrong stepped out first. Aldrin followed him a few minutes later. They planted a flag and "
+    "collected rocks. Then they flew back to Collins, and all three came home."
+)
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 5, 7, 10, 12])
+def test_split_reproduces_the_whole_narration_in_order(count):
+    # GIVEN a narration WHEN it is split into `count` pieces
+    pieces = split_narration(NARRATION, count)
+    # THEN there are exactly `count` non-empty pieces that, joined, are the narration
+    assert len(pieces) == count
+    assert all(p.strip() for p in pieces)
+    assert " ".join(pieces) == " ".join(NARRATION.split())
+    assert covers(pieces, NARRATION)
+
+
+def test_split_prefers_sentence_boundaries_and_balances_word_counts():
+    # GIVEN seven sentences WHEN split into seven pieces THEN each piece is one sentence
+    pieces = split_narration(NARRATION, 7)
+    assert [p[-1] for p in pieces] == ["."] * 7
+    # AND with fewer pieces, the word counts stay within a factor ~2 of each other
+    counts = [word_count(p) for p in split_narration(NARRATION, 4)]
+    assert max(counts) <= 2 * min(counts)
+
+
+def test_split_cuts_a_long_sentence_at_clauses_or_words_when_needed():
+    # GIVEN one sentence of 14 words WHEN four pieces are asked for
+    text = "One two three four, five six seven eight, nine ten eleven twelve thirteen fourteen"
+    pieces = split_narration(text, 4)
+    # THEN four pieces cover it, cut at the commas where they balance
+    assert len(pieces) == 4 and covers(pieces, text)
+    assert pieces[0].endswith("four,")
+
+
+def test_split_returns_fewer_pieces_only_when_there_are_fewer_words():
+    assert split_narration("Hi there.", 5) == ["Hi", "there."]
+    assert split_narration("   ", 3) == []
+
+
+def test_split_handles_text_without_spaces():
+    # GIVEN Chinese text (no spaces) WHEN split THEN the pieces still cover it, at sentence marks
+    text = "阿波罗11号于1969年登月。宇航员阿姆斯特朗第一个踏上月球，他说了一句名言。全世界都在看电视直播。"
+    pieces = split_narration(text, 3)
+    assert len(pieces) == 3 and covers(pieces, text)
+    assert pieces[0] == "阿波罗11号于1969年登月。"
+
+
+def test_sentences_ignore_abbreviations_and_initials():
+    text = "Dr. Smith met John F. Kennedy in the U.S. capital. They talked."
+    spans = sentence_spans(text)
+    assert [text[s.start : s.end] for s in spans] == ["Dr. Smith met John F. Kennedy in the U.S. capital.", "They talked."]
+
+
+def test_person_names_finds_multi_word_names_not_places_or_sentence_starts():
+    text = (
+        "In 1969 Neil Armstrong and Buzz Aldrin walked on the Moon. The United States celebrated in New York City. "
+        "President John F. Kennedy had promised it. Marie Curie’s lab. World War Two ended. Leonardo da Vinci painted."
+    )
+    assert person_names(text) == ["Neil Armstrong", "Buzz Aldrin", "John F. Kennedy", "Marie Curie", "Leonardo da Vinci"]
+
+
+def test_mentioned_people_matches_unambiguous_surnames_only():
+    assert mentioned_people("Armstrong saluted while Aldrin took photos", ["Neil Armstrong", "Buzz Aldrin"]) == [
+        "Neil Armstrong",
+        "Buzz Aldrin",
+    ]
+    # two Armstrongs: the surname alone names nobody for sure
+    assert mentioned_people("Armstrong played", ["Neil Armstrong", "Louis Armstrong"]) == []
+    assert mentioned_people("Cleopatra met Caesar", ["Cleopatra", "Julius Caesar"]) == ["Cleopatra", "Julius Caesar"]
