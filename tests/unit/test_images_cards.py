@@ -1,0 +1,170 @@
+"""The offline image provider: Pillow-drawn cards."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import time
+from functools import lru_cache
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from faceless.errors import InvalidRequestError
+from faceless.models import ArtStyle, Shot
+from faceless.providers.base import ImageRequest
+from faceless.providers.images.cards import MODEL_NAME, CardImageGenerator, key_words
+
+TEXT = "The ancient forests of Borneo hide creatures that science has barely begun to describe."
+LUMA = np.array([0.299, 0.587, 0.114])
+
+
+def _request(**changes: object) -> ImageRequest:
+    fields: dict[str, object] = dict(index=3, prompt="a rainforest at dawn", text=TEXT, shot=Shot.wide,
+                                     art_style=ArtStyle.cinematic, width=540, height=960, seed=7)
+    fields.update(changes)
+    return ImageRequest(**fields)
+
+
+def _decode(data: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"), dtype=np.float64)
+
+
+def _render(**changes: object) -> np.ndarray:
+    return _decode(CardImageGenerator().generate(_request(**changes)).data)
+
+
+@lru_cache(maxsize=64)
+def _luminance(style: ArtStyle, shot: Shot, text: str = TEXT) -> np.ndarray:
+    return _render(art_style=style, shot=shot, text=text) @ LUMA
+
+
+@pytest.mark.parametrize("width,height", [(1080, 1920), (1080, 1080), (1920, 1080), (333, 517)])
+def test_card_is_a_png_of_exactly_the_requested_size(width: int, height: int) -> None:
+    # GIVEN a request for a given output size
+    request = _request(width=width, height=height, shot=Shot.medium)
+    # WHEN a card is generated
+    image = CardImageGenerator().generate(request)
+    # THEN it is a PNG of exactly that size (its native size: nothing will be stretched)
+    assert image.data.startswith(b"\x89PNG\r\n\x1a\n")
+    decoded = Image.open(io.BytesIO(image.data))
+    decoded.load()
+    assert decoded.size == (width, height) == (image.width, image.height)
+    assert decoded.mode == "RGB"
+    assert (image.provider, image.model) == ("offline", MODEL_NAME)
+
+
+def test_same_request_gives_the_same_bytes_and_another_seed_another_card() -> None:
+    # GIVEN one request, made twice, and the same request with another seed
+    generator = CardImageGenerator()
+    # WHEN they are generated
+    first, again = generator.generate(_request()), generator.generate(_request())
+    reseeded = generator.generate(_request(seed=8))
+    # THEN the same request is byte-identical, a new seed draws a different card
+    assert first.data == again.data
+    assert first.data != reseeded.data
+
+
+def test_every_shot_has_its_own_composition() -> None:
+    # GIVEN one style and text, drawn with every shot
+    for style in ArtStyle:
+        # WHEN the cards are compared pair by pair
+        for a, b in itertools.combinations(Shot, 2):
+            difference = np.abs(_luminance(style, a) - _luminance(style, b)).mean()
+            # THEN each pair differs clearly (mean luminance difference over the frame, 0..255)
+            assert difference > 8.0, (style, a, b, difference)
+
+
+def test_every_style_has_its_own_palette() -> None:
+    # GIVEN one shot and text, drawn in every style
+    for shot in Shot:
+        colours = {style: _render(art_style=style, shot=shot).mean(axis=(0, 1)) for style in ArtStyle}
+        # WHEN their average colours are compared pair by pair
+        for a, b in itertools.combinations(ArtStyle, 2):
+            distance = np.abs(colours[a] - colours[b]).sum()
+            # THEN they differ clearly
+            assert distance > 8.0, (shot, a, b, distance)
+
+
+def test_cards_have_detail_everywhere_for_visible_camera_motion() -> None:
+    # GIVEN every style and shot, drawn without text (so the headline cannot supply the detail)
+    for style, shot in itertools.product(ArtStyle, Shot):
+        luminance = _luminance(style, shot, "")
+        height, width = luminance.shape
+        # THEN the frame is far from a flat fill, and so is every quadrant
+        assert luminance.std() > 12.0, (style, shot)
+        quadrants = [luminance[:height // 2, :width // 2], luminance[:height // 2, width // 2:],
+                     luminance[height // 2:, :width // 2], luminance[height // 2:, width // 2:]]
+        assert min(q.std() for q in quadrants) > 4.0, (style, shot)
+        # AND fine texture (pixel-to-pixel) exists in every cell of a 4x4 grid
+        for rows, cols in itertools.product(np.array_split(np.arange(height), 4), np.array_split(np.arange(width), 4)):
+            cell = luminance[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+            assert np.abs(np.diff(cell, axis=1)).mean() > 0.5, (style, shot)
+
+
+def test_headline_is_drawn_in_the_upper_middle_and_leaves_the_caption_zone_alone() -> None:
+    # GIVEN the same card with the narration's key words and with no text at all
+    with_text = _luminance(ArtStyle.documentary, Shot.aerial)
+    without_text = _luminance(ArtStyle.documentary, Shot.aerial, "")
+    height, width = with_text.shape
+    changed = np.abs(with_text - without_text) > 0
+    rows = np.nonzero(changed.any(axis=1))[0]
+    cols = np.nonzero(changed.any(axis=0))[0]
+    # THEN the headline changed a large region in the upper-middle of the frame
+    assert changed.mean() > 0.05
+    assert rows.min() >= 0.05 * height and rows.max() < 0.6 * height
+    # AND it stays inside the side margins, and the lower third (for captions) is untouched
+    assert cols.min() >= 0.03 * width and cols.max() <= 0.97 * width
+    assert not changed[int(0.62 * height):].any()
+
+
+def test_text_in_a_script_the_font_lacks_is_left_to_the_captions() -> None:
+    # GIVEN narration in Japanese (Anton has no such glyphs)
+    japanese = _luminance(ArtStyle.anime, Shot.wide, "古代の森には未知の生き物が住んでいる")
+    # WHEN it is drawn
+    # THEN no boxes of missing glyphs are drawn: the card equals the one without text
+    assert np.array_equal(japanese, _luminance(ArtStyle.anime, Shot.wide, ""))
+
+
+def test_key_words_drop_stop_words_and_keep_reading_order() -> None:
+    # GIVEN narration sentences
+    # WHEN their key words are chosen
+    words = key_words(TEXT)
+    # THEN 2-4 salient words come back, no stop-words, in the order they were spoken
+    assert words == ["ancient", "Borneo", "creatures"]
+    assert key_words("Why did the Roman Empire fall so quickly after 410?") == ["Roman", "Empire", "410"]
+    assert key_words("It is what it is, and that is all there is to it.") == []
+    assert key_words("The cat.") == ["cat"]
+    many = key_words("Photosynthesis converts sunlight, water and carbon dioxide into glucose and oxygen.")
+    assert 2 <= len(many) <= 4
+    assert not {word.lower() for word in many} & {"and", "into", "the"}
+
+
+def test_key_words_are_deduplicated_case_insensitively() -> None:
+    # GIVEN a word repeated in several cases
+    words = key_words("Volcanoes, volcanoes everywhere: VOLCANOES erupting.")
+    # THEN it is chosen once, as first written
+    assert [word.lower() for word in words].count("volcanoes") == 1
+    assert words[0] == "Volcanoes"
+
+
+def test_a_vertical_card_is_fast() -> None:
+    # GIVEN a full-size vertical card
+    generator = CardImageGenerator()
+    request = _request(width=1080, height=1920, shot=Shot.aerial)
+    generator.generate(request)  # warm the font cache
+    # WHEN it is generated (best of three, so a busy machine does not fail the test)
+    timings = []
+    for _ in range(3):
+        start = time.perf_counter()
+        generator.generate(request)
+        timings.append(time.perf_counter() - start)
+    # THEN it takes well under half a second
+    assert min(timings) < 0.5, timings
+
+
+@pytest.mark.parametrize("width,height", [(0, 100), (100, 8), (9000, 100)])
+def test_an_impossible_size_is_an_invalid_request(width: int, height: int) -> None:
+    with pytest.raises(InvalidRequestError):
+        CardImageGenerator().generate(_request(width=width, height=height))
