@@ -1,0 +1,49 @@
+"""Running the one ffmpeg we have: the static binary shipped by imageio-ffmpeg (there is no ffprobe)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from functools import lru_cache
+from pathlib import Path
+
+from faceless.errors import RenderError
+
+# Lambda and the dev machine both have 2 vCPUs; more threads than cores only adds contention.
+THREADS = max(1, min(2, os.cpu_count() or 1))
+QUIET = ("-hide_banner", "-loglevel", "error", "-nostdin", "-y")
+_STDERR_TAIL_LINES = 15
+
+
+@lru_cache(maxsize=1)
+def ffmpeg_exe() -> str:
+    try:
+        import imageio_ffmpeg
+    except ImportError as exc:  # pragma: no cover - a packaging error
+        raise RenderError("imageio-ffmpeg is not installed: no ffmpeg binary") from exc
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def stderr_tail(stderr: bytes | str, lines: int = _STDERR_TAIL_LINES) -> str:
+    text = stderr.decode("utf-8", "replace") if isinstance(stderr, bytes) else stderr
+    return "\n".join(text.strip().splitlines()[-lines:])
+
+
+def run_ffmpeg(
+    args: list[str],
+    *,
+    what: str,
+    cwd: Path | None = None,
+    quiet: bool = True,
+    stdout: int | None = subprocess.DEVNULL,
+    check: bool = True,
+) -> subprocess.CompletedProcess[bytes]:
+    """Run ffmpeg with `args`; on failure raise RenderError naming `what` with the end of its stderr."""
+    command = [ffmpeg_exe(), *(QUIET if quiet else ("-hide_banner", "-nostdin")), *args]
+    try:
+        done = subprocess.run(command, cwd=cwd, stdout=stdout, stderr=subprocess.PIPE, check=False)
+    except OSError as exc:
+        raise RenderError(f"{what}: could not start ffmpeg: {exc}") from exc
+    if check and done.returncode != 0:
+        raise RenderError(f"{what}: ffmpeg exited with {done.returncode}:\n{stderr_tail(done.stderr)}")
+    return done

@@ -1,0 +1,226 @@
+"""Captions and timeline, without rendering a video: grouping, SRT/WebVTT/ASS text, frame arithmetic."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+
+import numpy as np
+import pytest
+
+from faceless.media.captions import (
+    MAX_WORDS_PER_GROUP,
+    ass_escape,
+    build_caption_groups,
+    caption_layout,
+    to_ass,
+    to_srt,
+    to_vtt,
+)
+from faceless.media.ffmpeg import ffmpeg_exe
+from faceless.media.fonts import install_fonts
+from faceless.media.kenburns import Motion, motion_for, perspective_filter
+from faceless.media.probe import parse_ffmpeg_banner
+from faceless.media.timeline import build_timeline, frames_for, sample_at_frame, snap_to_frame
+from faceless.models import CaptionStyle, WordTiming
+
+FPS = 30
+SRT_CUE = re.compile(r"(\d+)\n(\d\d):(\d\d):(\d\d),(\d{3}) --> (\d\d):(\d\d):(\d\d),(\d{3})\n(.+)\n")
+VTT_CUE = re.compile(r"(\d\d):(\d\d):(\d\d)\.(\d{3}) --> (\d\d):(\d\d):(\d\d)\.(\d{3})\n(.+)\n")
+
+
+def words(text: str, start: float = 0.0, step: float = 0.3) -> list[WordTiming]:
+    return [
+        WordTiming(word=w, start=round(start + i * step, 3), end=round(start + i * step + step * 0.9, 3))
+        for i, w in enumerate(text.split())
+    ]
+
+
+def seconds(h: str, m: str, s: str, ms: str) -> float:
+    return int(h) * 3600 + int(m) * 60 + int(s) + int(ms) / 1000
+
+
+# ------------------------------------------------------------------ timeline
+
+
+def test_segment_lengths_round_up_to_whole_frames():
+    # GIVEN narrations of 1.0 s (exact), 1.01 s and 0 s
+    # WHEN laid on a 30 fps timeline
+    timeline = build_timeline([(0, 1.0), (1, 1.01), (2, 0.0)], FPS)
+    # THEN each lasts its narration rounded up to frames (at least one), end to end
+    assert [s.frames for s in timeline.spans] == [30, 31, 1]
+    assert timeline.start_seconds() == [0.0, 1.0, pytest.approx(61 / 30)]
+    assert timeline.total_frames == 62
+    assert frames_for(5.0000000001, FPS) == 150
+
+
+def test_audio_sample_boundaries_are_exact_integers_without_drift():
+    # GIVEN a 48 kHz track cut at frame boundaries
+    # THEN frame k starts at sample k * 1600 at 30 fps, and never drifts at 24 fps either
+    assert sample_at_frame(31, 30) == 31 * 1600
+    assert sample_at_frame(24 * 600, 24) == 48_000 * 600
+
+
+# ------------------------------------------------------------------ grouping
+
+
+def test_groups_hold_one_to_four_words_break_at_punctuation_and_sit_on_the_global_timeline():
+    # GIVEN two segments; the second starts at frame 45
+    timeline = build_timeline([(0, 1.5), (1, 3.0)], FPS)
+    first = words("Hello, world of tiny words here")
+    second = words("one two three four five six", start=0.1)
+    # WHEN grouped
+    groups = build_caption_groups([(timeline.spans[0], first), (timeline.spans[1], second)], FPS)
+    # THEN a comma ends a group, no group has more than 4 words, none crosses a segment
+    assert [g.text for g in groups][:2] == ["Hello,", "world of tiny words"]
+    assert all(1 <= len(g.words) <= MAX_WORDS_PER_GROUP for g in groups)
+    assert all(g.start_frame < g.end_frame for g in groups)
+    # AND the first group starts on its first word's snapped start; segment 2's at 45 + its word's start
+    assert groups[0].start_frame == snap_to_frame(first[0].start, FPS)
+    later = [g for g in groups if g.segment_index == 1]
+    assert later[0].start_frame == 45 + snap_to_frame(0.1, FPS) == 48
+    assert all(45 <= g.start_frame and g.end_frame <= 135 for g in later)
+    # AND groups never overlap
+    assert all(a.end_frame <= b.start_frame for a, b in zip(groups, groups[1:], strict=False))
+
+
+def test_a_long_pause_splits_a_group_and_words_beyond_the_clip_are_clamped():
+    timeline = build_timeline([(0, 2.0)], FPS)
+    timings = [
+        WordTiming(word="before", start=0.0, end=0.3),
+        WordTiming(word="after", start=1.2, end=1.5),
+        WordTiming(word="late", start=1.9, end=9.0),
+        WordTiming(word="  ", start=1.95, end=1.99),
+    ]
+    groups = build_caption_groups([(timeline.spans[0], timings)], FPS)
+    assert [g.text for g in groups] == ["before", "after late"]
+    assert groups[-1].end_frame == 60  # clamped to the segment's end
+
+
+def test_highlight_bounds_are_contiguous_over_the_group():
+    timeline = build_timeline([(0, 2.0)], FPS)
+    group = build_caption_groups([(timeline.spans[0], words("a b c d"))], FPS)[0]
+    bounds = group.highlight_bounds()
+    assert bounds[0][0] == group.start_frame and bounds[-1][1] == group.end_frame
+    assert all(a[1] == b[0] for a, b in zip(bounds, bounds[1:], strict=False))
+
+
+# ------------------------------------------------------------------ SRT and WebVTT
+
+
+def test_srt_and_vtt_are_well_formed_and_match_the_groups():
+    # GIVEN groups from word timings that do not fall on frames
+    timeline = build_timeline([(0, 4.0)], FPS)
+    timings = words("It was <late>. Then & only then, the end.", start=0.21, step=0.37)
+    groups = build_caption_groups([(timeline.spans[0], timings)], FPS)
+    # WHEN written
+    srt, vtt = to_srt(groups, FPS), to_vtt(groups, FPS)
+    # THEN every SRT cue parses, numbered from 1, times are the groups' frames in ms
+    cues = SRT_CUE.findall(srt)
+    assert len(cues) == len(groups) == srt.count(" --> ")
+    assert [int(c[0]) for c in cues] == list(range(1, len(groups) + 1))
+    for cue, group in zip(cues, groups, strict=True):
+        assert seconds(*cue[1:5]) == pytest.approx(group.start_frame / FPS, abs=0.0006)
+        assert seconds(*cue[5:9]) == pytest.approx(group.end_frame / FPS, abs=0.0006)
+        assert cue[9] == group.text
+    assert seconds(*cues[0][1:5]) == pytest.approx(snap_to_frame(0.21, FPS) / FPS, abs=0.0006)
+    # AND the WebVTT has its header, the same times with a dot, and escaped markup characters
+    assert vtt.startswith("WEBVTT\n\n")
+    vtt_cues = VTT_CUE.findall(vtt)
+    assert [c[:8] for c in vtt_cues] == [c[1:9] for c in cues]
+    assert "&lt;late&gt;." in vtt and "&amp;" in vtt and "<late>" not in vtt
+
+
+# ------------------------------------------------------------------ ASS
+
+
+def test_ass_escapes_braces_and_backslashes():
+    assert ass_escape("{x}") == "\\{x\\}"
+    escaped = ass_escape("C:\\Notes")
+    assert "\\N" not in escaped and escaped.replace("\u200b", "") == "C:\\Notes"
+
+
+def test_ass_events_start_on_the_right_frame_and_the_styles_differ():
+    timeline = build_timeline([(0, 3.0)], FPS)
+    groups = build_caption_groups([(timeline.spans[0], words("one two three", start=2 / 30, step=0.5))], FPS)
+    scripts = {style: to_ass(groups, caption_layout(1080, 1920, style), FPS) for style in CaptionStyle}
+    # frame 2 is 0.0667 s: floored to 0.06 so libass shows it from frame 2, not frame 3
+    assert "Dialogue: 0,0:00:00.06," in scripts[CaptionStyle.bold]
+    # bold: a yellow word per event; karaoke: one event with \kf summing to the group; minimal: dimmed others
+    assert scripts[CaptionStyle.bold].count("Dialogue:") == 3
+    assert scripts[CaptionStyle.bold].count("\\c&H0000FFFF&") == 3
+    karaoke = [line for line in scripts[CaptionStyle.karaoke].splitlines() if line.startswith("Dialogue:")]
+    assert len(karaoke) == 1
+    kf = [int(n) for n in re.findall(r"\\kf(\d+)", karaoke[0])]
+    group = groups[0]
+    assert sum(kf) == group.end_frame * 100 // FPS - group.start_frame * 100 // FPS
+    assert "\\1a&H68&" in scripts[CaptionStyle.minimal]
+    assert len({s.split("[Events]")[0] for s in scripts.values()}) == 3  # three different style lines
+
+
+def test_ass_layout_keeps_clear_of_the_bottom_fifth_and_the_right_column_on_9_16():
+    layout = caption_layout(1080, 1920, CaptionStyle.bold)
+    assert layout.margin_bottom >= 0.2 * 1920
+    assert layout.margin_side >= 0.12 * 1080 - 1
+
+
+def test_a_word_too_wide_for_the_frame_gets_a_smaller_font():
+    timeline = build_timeline([(0, 2.0)], FPS)
+    long_word = words("Pneumonoultramicroscopicsilicovolcanoconiosis")
+    groups = build_caption_groups([(timeline.spans[0], long_word)], FPS)
+    layout = caption_layout(1080, 1920, CaptionStyle.bold)
+    size = int(re.search(r"\\fs(\d+)", to_ass(groups, layout, FPS)).group(1))
+    assert size < layout.font_size
+
+
+def _burn(ass_text: str, tmp_path, name: str) -> np.ndarray:
+    (tmp_path / f"{name}.ass").write_text(ass_text, encoding="utf-8")
+    install_fonts(tmp_path / "fonts")
+    out = subprocess.run(
+        [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", "color=c=0x336699:s=360x640:d=1",
+         "-vf", f"ass={name}.ass:fontsdir=fonts", "-ss", "0.1", "-frames:v", "1", "-f", "rawvideo",
+         "-pix_fmt", "rgb24", "-"],
+        cwd=tmp_path, capture_output=True, check=True,
+    ).stdout  # fmt: skip
+    return np.frombuffer(out, np.uint8).reshape(640, 360, 3).astype(int)
+
+
+def test_the_three_caption_styles_look_different_when_burned(tmp_path):
+    # GIVEN one group rendered by libass in each style on a plain frame
+    timeline = build_timeline([(0, 1.0)], FPS)
+    groups = build_caption_groups([(timeline.spans[0], words("look at this"))], FPS)
+    frames = {s: _burn(to_ass(groups, caption_layout(360, 640, s), FPS), tmp_path, s.value) for s in CaptionStyle}
+    blank = _burn(to_ass([], caption_layout(360, 640, CaptionStyle.bold), FPS), tmp_path, "blank")
+    # THEN each draws something, in the lower-middle, and no two styles draw the same pixels
+    for frame in frames.values():
+        changed = np.abs(frame - blank).sum(axis=2) > 60
+        rows = np.nonzero(changed.any(axis=1))[0]
+        assert changed.sum() > 200
+        assert rows.min() > 0.45 * 640 and rows.max() < 0.8 * 640
+    styles = list(frames.values())
+    for i in range(len(styles)):
+        for j in range(i + 1, len(styles)):
+            assert np.abs(styles[i] - styles[j]).mean() > 0.5
+
+
+# ------------------------------------------------------------------ Ken Burns and probe parsing
+
+
+def test_motions_vary_by_segment_and_filters_use_per_frame_corners():
+    assert [motion_for(i).motion for i in range(5)] == [
+        Motion.zoom_in, Motion.pan_right, Motion.zoom_out, Motion.pan_left, Motion.zoom_in,
+    ]  # fmt: skip
+    text = perspective_filter(motion_for(0), 1080, 1920, 150)
+    assert text.startswith("perspective=") and "eval=frame" in text and "on/149" in text
+
+
+def test_probe_parses_the_stream_summary_ffmpeg_prints():
+    banner = """Input #0, mov,mp4,m4a,3gp,3g2,mj2, from 'v.mp4':
+  Duration: 00:01:02.50, start: 0.000000, bitrate: 921 kb/s
+  Stream #0:0[0x1](und): Video: h264 (High) (avc1 / 0x31637661), yuv420p(tv, bt709, progressive), 1080x1920 [SAR 1:1 DAR 9:16], 918 kb/s, 30 fps, 30 tbr, 15360 tbn (default)
+  Stream #0:1[0x2](und): Audio: aac (LC) (mp4a / 0x6134706D), 48000 Hz, stereo, fltp, 192 kb/s (default)
+"""  # noqa: E501
+    info = parse_ffmpeg_banner(banner)
+    assert (info.width, info.height, info.video_codec, info.video_profile) == (1080, 1920, "h264", "High")
+    assert (info.pix_fmt, info.fps, info.duration_seconds) == ("yuv420p", 30.0, 62.5)
+    assert (info.audio_codec, info.audio_sample_rate, info.audio_channels) == ("aac", 48000, 2)
