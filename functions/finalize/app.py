@@ -1,0 +1,14 @@
+"""Finalize: usage, timings and cost into metadata.json; the job succeeds."""
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from faceless.bootstrap import services
+from faceless.pipeline import FinalizeInput, finalize
+from faceless.observability import correlate, logger, tracer
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    correlate(event)
+    return finalize(FinalizeInput.model_validate(event), services()).model_dump(mode="json")

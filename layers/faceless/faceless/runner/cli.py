@@ -1,0 +1,239 @@
+"""`faceless`: make a video on this machine with the same state machine the cloud runs.
+
+    faceless make --topic "How bees talk" --duration 30
+    faceless make --script narration.txt --format 1:1 --music dramatic
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import NoReturn, TextIO
+
+from pydantic import ValidationError
+
+from faceless.models import ArtStyle, CaptionStyle, ImageProviderName, MusicChoice, OptimizationLevel, VideoFormat
+
+# request field -> the flag a user typed, so errors name what they can fix
+FLAGS = {
+    "topic": "--topic",
+    "script": "--script",
+    "duration_seconds": "--duration",
+    "format": "--format",
+    "language": "--language",
+    "voice": "--voice",
+    "art_style": "--art-style",
+    "image_provider": "--image-provider",
+    "optimization_level": "--level",
+    "music": "--music",
+    "caption_style": "--caption-style",
+}
+
+
+class UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:  # one line, exit 2, no usage dump
+        raise UsageError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="faceless", description="Generate faceless short videos.")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands.required = True
+    make = commands.add_parser("make", help="make one video from a topic or a script")
+    source = make.add_mutually_exclusive_group(required=True)
+    source.add_argument("--topic", help="what the video is about")
+    source.add_argument("--script", metavar="FILE", help="your own narration (a text file, or - for stdin)")
+    make.add_argument("--duration", type=int, default=30, metavar="SECONDS", help="15–180 (default 30; ignored with --script)")
+    make.add_argument("--format", default="9:16", help="9:16, 1:1 or 16:9 (default 9:16)")
+    make.add_argument("--language", default="en", help="language code (default en)")
+    make.add_argument("--voice", help="voice name (default: the language's default voice)")
+    make.add_argument("--art-style", default="cinematic", help=", ".join(s.value for s in ArtStyle))
+    make.add_argument("--image-provider", default="auto", help=", ".join(s.value for s in ImageProviderName))
+    make.add_argument("--level", default="auto", help=", ".join(s.value for s in OptimizationLevel))
+    make.add_argument("--music", default="on", help=", ".join(s.value for s in MusicChoice))
+    make.add_argument("--caption-style", default="bold", help=", ".join(s.value for s in CaptionStyle))
+    make.add_argument("--out", default=None, metavar="DIR", help="output folder (default ./faceless-output or $FACELESS_HOME)")
+    make.add_argument("--verbose", action="store_true", help="show the functions' logs")
+    return parser
+
+
+def _request_fields(args: argparse.Namespace) -> dict[str, object]:
+    fields: dict[str, object] = {
+        "duration_seconds": args.duration,
+        "format": args.format,
+        "language": args.language,
+        "voice": args.voice,
+        "art_style": args.art_style,
+        "image_provider": args.image_provider,
+        "optimization_level": args.level,
+        "music": args.music,
+        "caption_style": args.caption_style,
+    }
+    if args.topic is not None:
+        fields["topic"] = args.topic
+    else:
+        fields["script"] = _read_script(args.script)
+    return fields
+
+
+def _read_script(path: str) -> str:
+    if path == "-":
+        return sys.stdin.read()
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"--script: no such file: {path}") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise UsageError(f"--script: cannot read {path}: {error}") from None
+
+
+def _validation_message(error: ValidationError) -> str:
+    first = error.errors()[0]
+    field = str(first["loc"][0]) if first["loc"] else ""
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "enum":
+        message = f"must be one of {first['ctx']['expected']}"
+    if not field:
+        return message.replace("'topic'", "--topic").replace("'script'", "--script")
+    return f"{FLAGS.get(field, field)}: {message}"
+
+
+def _configure_environment(args: argparse.Namespace) -> None:
+    if args.out:
+        os.environ["FACELESS_HOME"] = args.out
+    os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "DEBUG" if args.verbose else "ERROR")
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+
+
+class ProgressDisplay:
+    """A live line on a terminal; one line per stage change otherwise (CI logs, pipes)."""
+
+    def __init__(self, tracker, stream: TextIO) -> None:
+        self.tracker = tracker
+        self.stream = stream
+        self.live = stream.isatty()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self._last = ""
+        self.started = time.monotonic()
+
+    def __enter__(self) -> ProgressDisplay:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._draw(final=True)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(0.2):
+            self._draw()
+
+    def _draw(self, final: bool = False) -> None:
+        snap = self.tracker.snapshot()
+        elapsed = time.monotonic() - self.started
+        bar = "#" * (snap.percent // 5) + "." * (20 - snap.percent // 5)
+        detail = f" ({snap.detail})" if snap.detail else ""
+        if self.live:
+            self.stream.write(f"\r[{bar}] {snap.percent:3d}%  {snap.stage}{detail}  {elapsed:5.1f}s\x1b[K")
+            if final:
+                self.stream.write("\n")
+        else:
+            line = f"[{snap.percent:3d}%] {snap.stage}{detail}"
+            if line != self._last:
+                self.stream.write(f"{line}  ({elapsed:.1f}s)\n")
+                self._last = line
+        self.stream.flush()
+
+
+def cmd_make(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from faceless.models import VideoRequest
+
+    try:
+        request = VideoRequest.model_validate(_request_fields(args))
+    except ValidationError as error:
+        raise UsageError(_validation_message(error)) from None
+    _configure_environment(args)
+
+    from faceless.bootstrap import build_services, use_services
+    from faceless.errors import ConfigurationError
+    from faceless.runner.embedded import EmbeddedRunner
+    from faceless.runner.local import make_video
+    from faceless.runner.progress import ProgressTracker
+    from faceless.settings import Settings
+
+    try:
+        services = build_services(Settings.from_env())
+    except ConfigurationError as error:
+        raise UsageError(str(error)) from None
+    use_services(services)
+    tracker = ProgressTracker()
+    llm = f"{services.llm.name} ({services.llm.model})"
+    err.write(f"Making a {request.format.value} video with the {llm} language model…\n")
+    with EmbeddedRunner(listener=tracker) as runner, ProgressDisplay(tracker, err):
+        run = make_video(request, runner, services)
+    if not run.succeeded:
+        err.write(f"faceless: the video failed: {run.execution.error}: {run.execution.cause}\n")
+        err.write(f"           job folder: {run.folder}\n")
+        return 1
+    out.write(render_summary(run))
+    return 0
+
+
+def render_summary(run) -> str:
+    meta = run.metadata
+    lines = [f"\nDone: {meta.title!r} ({meta.duration_seconds:.1f} s, {meta.plan.width}x{meta.plan.height})", ""]
+    lines.append(f"Outputs in {run.folder}/")
+    for name in ("video.mp4", "captions.srt", "captions.vtt", "thumbnail.jpg", "script.json", "metadata.json"):
+        lines.append(f"  {name}")
+    lines += ["", "Wall time per stage:"]
+    for timing in meta.timings:
+        lines.append(f"  {timing.stage:<10} {timing.seconds:7.2f} s")
+    lines.append(f"  {'total':<10} {run.execution.seconds:7.2f} s")
+    lines += ["", "Tokens per agent (prompt + completion):"]
+    if not meta.tokens_by_agent:
+        lines.append("  none")
+    total_in = total_out = 0
+    for agent, row in meta.tokens_by_agent.items():
+        total_in += row["prompt_tokens"]
+        total_out += row["completion_tokens"]
+        lines.append(f"  {agent:<12} {row['prompt_tokens']:6d} + {row['completion_tokens']:5d}   ({row['calls']} call{'s' if row['calls'] != 1 else ''})")
+    lines.append(f"  {'total':<12} {total_in:6d} + {total_out:5d} = {total_in + total_out} tokens")
+    cost = meta.cost
+    lines += [
+        "",
+        f"Estimated cost: ${cost.total_usd:.4f}  (LLM ${cost.llm_usd:.4f}, images ${cost.images_usd:.4f}, "
+        f"speech ${cost.speech_usd:.4f}, compute ${cost.compute_usd:.4f})",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    out, err = out or sys.stdout, err or sys.stderr
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command == "make":
+            return cmd_make(args, out, err)
+    except UsageError as error:
+        err.write(f"faceless: error: {error}\n")
+        return 2
+    except KeyboardInterrupt:
+        err.write("faceless: interrupted\n")
+        return 130
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

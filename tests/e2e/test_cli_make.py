@@ -1,0 +1,120 @@
+"""`faceless make` end to end: the real command, the real state machine, a real MP4.
+
+One run is offline (no key); one goes through the OpenAI-compatible adapter against a local server
+that speaks the Chat Completions API with structured outputs.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from faceless.bootstrap import use_services
+from faceless.media.probe import probe
+from faceless.runner.cli import main
+from tests.fakes.chat_server import ChatReply, FakeChatServer, respond_by_schema, schema_name
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(autouse=True)
+def _reset_services():
+    yield
+    use_services(None)
+
+
+def run_cli(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), out=out, err=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def job_folder(out: str) -> Path:
+    return Path(re.search(r"Outputs in (.+)/\n", out).group(1))
+
+
+def test_offline_make_prints_progress_and_a_summary(tmp_path, monkeypatch):
+    # GIVEN no API key at all
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    # WHEN a user makes a 15 s square video
+    code, out, err = run_cli("make", "--topic", "how rainbows form", "--duration", "15", "--format", "1:1", "--out", str(tmp_path))
+    # THEN it succeeds with progress on stderr and a summary naming outputs, stage times, tokens and cost
+    assert code == 0, err
+    assert "[100%]" in err and "images and voices" in err
+    folder = job_folder(out)
+    assert (folder / "video.mp4").is_file()
+    info = probe(folder / "video.mp4")
+    assert (info.width, info.height) == (1080, 1080)
+    for expected in ("Wall time per stage:", "assemble", "Tokens per agent", "storyteller", "Estimated cost: $"):
+        assert expected in out
+    meta = json.loads((folder / "metadata.json").read_text())
+    # the summary prints the same numbers metadata.json holds
+    story = meta["tokens_by_agent"]["storyteller"]
+    assert f"{story['prompt_tokens']:6d} + {story['completion_tokens']:5d}" in out
+    assert {u["provider"] for u in meta["usage"]} == {"offline"}
+
+
+NARRATION = (
+    "Rainbows appear when sunlight meets raindrops. Each drop bends the light as it enters. "
+    "Inside, the light reflects off the back of the drop. Leaving, it bends again and splits into colours. "
+    "That is why you see red outside and violet inside."
+)
+
+
+def direction_reply(body: dict) -> dict:
+    user = body["messages"][-1]["content"]
+    pieces = re.findall(r"^\d+\. ", user, flags=re.M)
+    return {"items": [{"p": f"raindrops catching sunlight, view {n}", "s": "wide"} for n in range(len(pieces))]}
+
+
+def test_with_an_api_key_the_same_command_uses_the_openai_compatible_adapter(tmp_path, monkeypatch):
+    replies = {
+        "StoryDraft": {"title": "How rainbows form", "desc": "Light, water and angles.", "tags": ["rainbow", "science", "light"], "text": NARRATION},
+        "ContextDraft": {"era": "", "region": "", "people": [], "avoid": []},
+        "ContextLightDraft": {"era": "", "region": ""},
+        "DirectionDraft": direction_reply,
+    }
+    with FakeChatServer(default_responder=respond_by_schema(replies)) as server:
+        # GIVEN a key, a base URL, and a server whose first storyteller reply is malformed
+        server.enqueue(ChatReply(content='{"title": "How rainbows form", "desc": '))
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-test-local")
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        # WHEN the same command runs
+        code, out, err = run_cli("make", "--topic", "how rainbows form", "--duration", "15", "--music", "off", "--out", str(tmp_path))
+        requests = list(server.requests)
+
+    # THEN the adapter talked to the server with structured outputs, retried the malformed reply, and succeeded
+    assert code == 0, err
+    assert "openai" in err
+    assert requests, "no request reached the local Chat Completions server"
+    assert all(r["response_format"]["type"] == "json_schema" and r["response_format"]["json_schema"]["strict"] for r in requests)
+    names = [schema_name(r) for r in requests]
+    assert names.count("StoryDraft") == 2  # the malformed reply and its retry
+    assert "DirectionDraft" in names
+    meta = json.loads((job_folder(out) / "metadata.json").read_text())
+    assert {u["provider"] for u in meta["usage"]} == {"openai"}
+    story = next(u for u in meta["usage"] if u["agent"] == "storyteller")
+    assert story["attempts"] == 2
+    script = json.loads((job_folder(out) / "script.json").read_text())
+    assert script["narration"] == NARRATION
+
+
+def test_a_model_that_never_answers_well_fails_the_video_with_a_clear_error(tmp_path, monkeypatch):
+    with FakeChatServer(default_responder=lambda body: "this is not JSON") as server:
+        # GIVEN a server that always answers prose instead of JSON, one retry per call
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-test-local")
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        monkeypatch.setenv("FACELESS_LLM_MAX_RETRIES", "1")
+        # WHEN a video is made
+        code, out, err = run_cli("make", "--topic", "how rainbows form", "--duration", "15", "--out", str(tmp_path))
+        calls = len(server.requests)
+
+    # THEN the state machine retried the step (ASL Retry x2 on top of the adapter's own retry), then failed cleanly
+    assert code == 1
+    assert "ProviderResponseError" in err and "storyteller" in err
+    assert "Traceback" not in err
+    assert calls == 3 * 2
