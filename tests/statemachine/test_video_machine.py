@@ -202,3 +202,24 @@ def test_context_and_direction_run_in_parallel(runner, services):
     direct_call = next(i for i in runner.invocations if i.function == "DirectFunction")
     overlap = min(context_call.ended, direct_call.ended) - max(context_call.started, direct_call.started)
     assert overlap > 0.5
+
+
+def test_at_quality_the_bible_is_written_first_and_the_director_receives_it(runner, services):
+    # GIVEN a short video asked for at the quality level
+    run = make_video(VideoRequest(topic="how tides work", duration_seconds=15, optimization_level="quality"), runner, services)
+
+    # THEN the Bible ran once, before the director, and the director's event carried it
+    assert run.execution.status == "SUCCEEDED", run.execution.cause
+    bible = next(i for i in runner.invocations if i.function == "BibleFunction")
+    direct = next(i for i in runner.invocations if i.function == "DirectFunction")
+    assert calls(runner, "BibleFunction") == 1
+    assert bible.ended <= direct.started
+    assert direct.event["bible"] == bible.result
+    assert "bible" in run.metadata.tokens_by_agent
+
+
+def test_at_ultra_fast_there_is_no_bible(runner, services):
+    run = make_video(VideoRequest(topic="how tides work", duration_seconds=15), runner, services)
+    assert run.execution.status == "SUCCEEDED", run.execution.cause
+    assert calls(runner, "BibleFunction") == 0
+    assert next(i for i in runner.invocations if i.function == "DirectFunction").event["bible"] is None

@@ -44,7 +44,7 @@ def test_storyteller_writes_a_labelled_outline_near_the_target_without_facts(sec
     # WHEN the offline storyteller writes
     script, usage = write_script(LLM, request, make_plan(target_words=words))
     # THEN it is plainly an outline, near the target length, with no digits that are not in the topic
-    assert script.narration.startswith(f"Here is an outline about {topic}.")
+    assert script.narration.startswith(f"This is an outline on the topic: {topic}.")
     assert abs(word_count(script.narration) - words) <= max(6, 0.1 * words)
     assert set(re.findall(r"\d+", script.narration)) <= {"11"}
     assert script.title == "The Apollo 11 moon landing: an outline"

@@ -12,6 +12,7 @@ import pytest
 from faceless.errors import InvalidRequestError
 from faceless.providers.base import Speech, SpeechRequest, SpeechSynthesizer
 from faceless.providers.speech.espeak import (
+    BASE_WPM,
     ESPEAK_DEFAULT_WPM,
     EspeakSynthesizer,
     list_voices,
@@ -153,7 +154,7 @@ def test_a_faster_rate_gives_shorter_audio(synthesizer: EspeakSynthesizer) -> No
 
 @pytest.mark.parametrize(
     ("rate", "expected"),
-    [("+0%", ESPEAK_DEFAULT_WPM), ("+12%", 196), ("-5%", 166), ("+100%", 350), ("-90%", 80), ("+500%", 450)],
+    [("+0%", BASE_WPM), ("+12%", 140), ("-5%", 119), ("+100%", 250), ("-90%", 80), ("+500%", 450)],
 )
 def test_rates_map_to_espeak_words_per_minute(rate: str, expected: int) -> None:
     assert words_per_minute(rate) == expected

@@ -39,37 +39,39 @@ from faceless.providers.llm.tokens import count_chat_tokens, count_text_tokens
 
 # --------------------------------------------------------------------------- the outline
 
-OUTLINE_OPENING = "Here is an outline about {topic}."
-OUTLINE_CLOSING = "Finally, a short recap of {topic} closes this outline."
+# The topic is named once, quoted: a topic is often a question or a clause ("How bees talk"),
+# which reads badly when dropped into a sentence as a noun.
+OUTLINE_OPENING = "This is an outline on the topic: {topic}."
+OUTLINE_CLOSING = "Finally, a short recap closes this outline."
 OUTLINE_BODY = (
-    "First, what {topic} is, put in plain words.",
-    "Next, why {topic} matters and who it touches.",
-    "Then, where the story of {topic} begins.",
+    "First, what the topic is about, put in plain words.",
+    "Next, why it matters and who it touches.",
+    "Then, where the story begins.",
     "After that, the main ideas behind it, one at a time.",
-    "Here the outline turns to the people and places tied to {topic}.",
+    "Here the outline turns to the people and places tied to the subject.",
     "A good next step is to picture how it looks up close.",
-    "Then comes the question most people ask first about {topic}.",
+    "Then comes the question most people ask first about it.",
     "This part covers common misunderstandings and how to avoid them.",
-    "Next, how {topic} changed over time, from its start to today.",
+    "Next, how the subject changed over time, from its start to today.",
     "After that, an everyday example that makes the idea easy to see.",
     "This section separates what is well known from what is still debated.",
-    "Then, the turning points that shaped {topic}.",
+    "Then, the turning points that shaped it.",
     "Next, the words and terms worth knowing on this subject.",
-    "Here the outline pauses on one surprising side of {topic}.",
+    "Here the outline pauses on one surprising side of the subject.",
     "After that, how it connects to other subjects and fields.",
     "This part looks at the sources and methods used to study it.",
     "Then, the open questions and challenges that remain.",
-    "Next, what {topic} means for ordinary people.",
+    "Next, what the subject means for ordinary people.",
     "Here, a simple comparison helps to hold the idea in mind.",
     "After that, where to check the facts and learn more.",
     "This section lists questions a curious viewer could explore.",
     "Then, a closer look at details that are easy to miss.",
-    "Next, the bigger picture: where {topic} fits in the wider world.",
+    "Next, the bigger picture: where it fits in the wider world.",
     "Here the outline suggests a moment to reflect on what came before.",
     "After that, the strongest arguments on each side, stated fairly.",
     "This part names the sources worth trusting and why.",
     "Then, the practical side: what someone could do with this knowledge.",
-    "Next, the ideas most often confused with {topic}.",
+    "Next, the ideas most often confused with it.",
     "Here, the outline revisits the opening question with fresh eyes.",
     "After that, what experts would add to a short overview like this.",
     "This section marks the limits of what a short video can cover.",
