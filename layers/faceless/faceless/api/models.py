@@ -1,0 +1,85 @@
+"""The HTTP API's response bodies (JSON, snake_case). The request body is `faceless.models.VideoRequest`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from faceless.jobs import VideoUsage
+from faceless.models import JobError, JobStatusName, VideoRequest
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    error: str  # a stable code: validation_error, not_found, unauthorized, ...
+    message: str
+    details: list[FieldError] | None = None
+
+
+class Accepted(BaseModel):
+    """202 to `POST /videos`."""
+
+    video_id: str
+    status: JobStatusName = JobStatusName.queued
+    status_url: str
+    estimated_cost_usd: float
+
+
+class VideoOutputs(BaseModel):
+    """Download URLs, valid for at most one hour (null until the video has succeeded)."""
+
+    video_url: str | None = None
+    captions_srt_url: str | None = None
+    captions_vtt_url: str | None = None
+    thumbnail_url: str | None = None
+    metadata_url: str | None = None
+
+
+class VideoView(BaseModel):
+    video_id: str
+    status: JobStatusName
+    stage: str
+    progress: int
+    created_at: str
+    updated_at: str
+    request: VideoRequest | None
+    outputs: VideoOutputs
+    usage: VideoUsage | None
+    cost_usd: float | None
+    estimated_cost_usd: float | None = None
+    error: JobError | None
+
+
+class VideoSummary(BaseModel):
+    video_id: str
+    status: JobStatusName
+    stage: str
+    progress: int
+    created_at: str
+    updated_at: str
+    topic: str | None
+    cost_usd: float | None
+    status_url: str
+
+
+class VideoList(BaseModel):
+    videos: list[VideoSummary]
+    next_token: str | None
+
+
+class UsageView(BaseModel):
+    tenant_id: str
+    balance_usd: float = 0.0  # filled in by billing
+    videos_made: int  # succeeded
+    videos_total: int
+    videos_by_status: dict[str, int] = Field(default_factory=dict)
+    spent_usd: float  # sum of cost_usd
+
+
+def dump(model: BaseModel) -> dict[str, Any]:
+    return model.model_dump(mode="json")

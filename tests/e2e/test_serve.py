@@ -1,0 +1,109 @@
+"""`faceless serve` end to end (acceptance 2): the real command on 127.0.0.1, real HTTP, the real
+state machine and render in the background; a 15 s video posted, polled until it succeeded, and
+every output downloaded through the URLs the API returned."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from faceless.media.probe import probe
+
+pytestmark = pytest.mark.slow
+
+KEY = "fl_e2e_serve_key_0123456789abcdef"
+
+
+def request(method: str, url: str, body: bytes | None = None, key: str | None = KEY) -> tuple[int, dict, bytes]:
+    headers = {"Content-Type": "application/json"}
+    if key:
+        headers["Authorization"] = f"Bearer {key}"
+    req = urllib.request.Request(url, data=body, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(req, timeout=30) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+@pytest.fixture
+def served(tmp_path):
+    """`faceless serve --port 0` as a user starts it; its URL from the banner."""
+    command = Path(sys.executable).parent / "faceless"
+    argv = [str(command)] if command.exists() else [sys.executable, "-m", "faceless.runner.cli"]
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENAI_API_KEY", "GEMINI_API_KEY", "FACELESS_BLOB_STORE")}
+    env.update(FACELESS_API_KEY=KEY, POWERTOOLS_LOG_LEVEL="ERROR")
+    process = subprocess.Popen(
+        [*argv, "serve", "--port", "0", "--out", str(tmp_path / "out")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path,
+    )
+    try:
+        banner = process.stdout.readline()
+        assert banner.startswith("Faceless API on http://127.0.0.1:"), banner + process.stderr.read()
+        yield banner.split()[3], process
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def test_post_poll_and_download_a_15_second_video_over_http(served, tmp_path):
+    url, process = served
+    # GIVEN the server, WHEN a 15 s video is posted
+    status, headers, raw = request("POST", f"{url}/videos", json.dumps({"topic": "How volcanoes form", "duration_seconds": 15, "format": "1:1"}).encode())
+    # THEN 202 queued, with where to poll
+    assert status == 202, raw
+    accepted = json.loads(raw)
+    assert accepted["status"] == "queued" and accepted["status_url"] == f"{url}/videos/{accepted['video_id']}"
+    # WHEN polled until done (stage and percent move forward meanwhile)
+    seen, deadline = [], time.monotonic() + 240
+    while time.monotonic() < deadline:
+        status, _, raw = request("GET", accepted["status_url"])
+        assert status == 200
+        view = json.loads(raw)
+        seen.append((view["status"], view["progress"]))
+        if view["status"] in ("succeeded", "failed"):
+            break
+        time.sleep(0.5)
+    # THEN it succeeded at 100 %, never going backwards
+    assert view["status"] == "succeeded", view
+    assert [p for _, p in seen] == sorted(p for _, p in seen) and view["progress"] == 100
+    assert view["usage"]["images"] >= 1 and view["cost_usd"] is not None
+    # AND every output downloads through its URL
+    files = {}
+    for name in ("video", "captions_srt", "captions_vtt", "thumbnail", "metadata"):
+        status, headers, data = request("GET", view["outputs"][f"{name}_url"], key=None)
+        assert status == 200, name
+        files[name] = data
+    assert files["thumbnail"][:3] == b"\xff\xd8\xff" and b"-->" in files["captions_srt"] and files["captions_vtt"].startswith(b"WEBVTT")
+    assert json.loads(files["metadata"])["job_id"] == accepted["video_id"]
+    video = tmp_path / "downloaded.mp4"
+    video.write_bytes(files["video"])
+    info = probe(video)
+    assert (info.width, info.height) == (1080, 1080) and 14 <= info.duration_seconds <= 30
+    # AND a tampered link, no key, a wrong key and a bad body are refused with 4xx
+    assert request("GET", view["outputs"]["video_url"].replace("video.mp4", "script.json"), key=None)[0] == 403
+    assert request("GET", f"{url}/videos", key=None)[0] == 401
+    assert request("GET", f"{url}/videos", key="fl_wrong_key_0000000000")[0] == 401
+    status, _, raw = request("POST", f"{url}/videos", json.dumps({"topic": "Volcanoes", "duration_seconds": 500}).encode())
+    assert status == 400 and json.loads(raw)["details"][0]["field"] == "duration_seconds"
+    # AND the listing and usage show it
+    listed = json.loads(request("GET", f"{url}/videos?limit=5")[2])
+    assert listed["videos"][0]["video_id"] == accepted["video_id"]
+    assert json.loads(request("GET", f"{url}/usage")[2])["videos_made"] == 1
+    # AND the server logged each request on stderr, and stops cleanly on SIGTERM
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=20) == 0
+    assert f"POST /videos 202" in process.stderr.read()

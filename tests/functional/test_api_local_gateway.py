@@ -1,0 +1,83 @@
+"""`faceless serve`'s stand-in for API Gateway, called in-process (no HTTP): the routes and the
+authorizer come from template.yaml, requests become real-shaped v2 events for the same handlers."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+
+import pytest
+
+from faceless.errors import InvalidRequestError
+from faceless.runner.serve import LocalServer, http_api_event, lambda_answer, read_api_spec
+
+from tests.functional.apisupport import ROOT
+
+KEY = "fl_local_gateway_test_key_000"
+
+
+def test_the_routes_and_the_authorizer_come_from_the_template():
+    spec = read_api_spec(ROOT)
+    assert spec.function == "ApiFunction" and spec.authorizer == "AuthorizerFunction"
+    assert {r.key for r in spec.routes} == {"POST /videos", "GET /videos", "GET /videos/{video_id}", "GET /usage"}
+
+
+def test_a_request_becomes_a_payload_2_event():
+    # GIVEN an HTTP request with repeated headers, a cookie, a query and a binary body
+    headers = [("Authorization", "Bearer k"), ("X-Tag", "a"), ("X-Tag", "b"), ("Cookie", "a=1; b=2")]
+    event = http_api_event("POST", "/videos?limit=2&x=1&x=2", headers, b"\xff\x00", "127.0.0.1:8080", "127.0.0.1")
+    # THEN it has API Gateway's shape
+    assert event["version"] == "2.0" and event["rawPath"] == "/videos" and event["rawQueryString"] == "limit=2&x=1&x=2"
+    assert event["headers"]["authorization"] == "Bearer k" and event["headers"]["x-tag"] == "a,b"
+    assert event["cookies"] == ["a=1", "b=2"] and "cookie" not in event["headers"]
+    assert event["queryStringParameters"] == {"limit": "2", "x": "1,2"}
+    assert event["isBase64Encoded"] and base64.b64decode(event["body"]) == b"\xff\x00"
+    assert event["requestContext"]["http"]["method"] == "POST" and event["requestContext"]["stage"] == "$default"
+
+
+def test_a_lambda_result_becomes_http():
+    answer = lambda_answer({"statusCode": 202, "headers": {"Location": "/v"}, "body": '{"a":1}', "cookies": ["c=1"]})
+    assert (answer.status, answer.headers["Location"], answer.body, answer.cookies) == (202, "/v", b'{"a":1}', ["c=1"])
+    assert lambda_answer({"statusCode": 200, "body": base64.b64encode(b"\x00").decode(), "isBase64Encoded": True}).body == b"\x00"
+
+
+@pytest.fixture
+def server(tmp_path):
+    from faceless.settings import Settings
+
+    with LocalServer(port=0, api_key=KEY, settings=Settings(home=tmp_path / "blobs")) as local:
+        yield local
+
+
+def call(server, method, target, body=b"", key=KEY):
+    headers = [("Host", "127.0.0.1:9"), ("Content-Type", "application/json")]
+    if key is not None:
+        headers.append(("Authorization", f"Bearer {key}"))
+    answer = server.gateway.answer(method, target, headers, body, "127.0.0.1:9", "127.0.0.1")
+    return answer.status, json.loads(answer.body) if answer.body else None
+
+
+def test_the_local_gateway_authorizes_routes_and_runs_the_video_in_the_background(server):
+    # GIVEN the plan step refusing (so the background video ends at once, through the real Catch)
+    def refuse(event, context):
+        raise InvalidRequestError("refused for the test")
+
+    server._runner.overrides["PlanFunction"] = refuse
+    # THEN no key and a wrong key are 401s, an unknown route a 404
+    assert call(server, "GET", "/usage", key=None) == (401, {"message": "Unauthorized"})
+    assert call(server, "GET", "/usage", key="wrong-key-000000000")[0] == 401
+    assert call(server, "DELETE", "/videos")[0] == 404 and call(server, "GET", "/nowhere")[0] == 404
+    # WHEN a video is posted
+    status, body = call(server, "POST", "/videos", json.dumps({"topic": "Local gateway", "duration_seconds": 15}).encode())
+    assert status == 202 and body["status_url"] == f"http://127.0.0.1:9/videos/{body['video_id']}"
+    # THEN the execution runs in the background and the job ends failed with the step's error
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        status, view = call(server, "GET", f"/videos/{body['video_id']}")
+        if view["status"] in ("succeeded", "failed"):
+            break
+        time.sleep(0.1)
+    assert view["status"] == "failed" and view["error"]["error"] == "InvalidRequestError"
+    # AND an encoded path is just an unknown video
+    assert call(server, "GET", "/videos/%2E%2E%2Fx")[0] == 404

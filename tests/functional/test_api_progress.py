@@ -1,0 +1,100 @@
+"""Each state of the video machine moves the job forward in the jobs table (the machine run in
+moto's interpreter, every handler real except the render, which has its own tests)."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from faceless.api.tables import create_tables, with_local_tables
+from faceless.bootstrap import build_services, use_services
+from faceless.errors import ProviderRejectedError
+from faceless.jobs import JobRecord
+from faceless.models import VideoRequest
+from faceless.runner.embedded import EmbeddedRunner
+from faceless.runner.local import make_video
+from faceless.settings import Settings
+
+
+def fake_assemble(event, context):
+    job = event["job"]
+    prefix = job["prefix"]
+    return {
+        "video_key": f"{prefix}/video.mp4",
+        "captions_srt_key": f"{prefix}/captions.srt",
+        "captions_vtt_key": f"{prefix}/captions.vtt",
+        "thumbnail_key": f"{prefix}/thumbnail.jpg",
+        "script_key": f"{prefix}/script.json",
+        "duration_seconds": sum(m["voice"]["duration_seconds"] for m in event["media"]),
+        "width": job["plan"]["width"],
+        "height": job["plan"]["height"],
+        "render_seconds": 0.5,
+    }
+
+
+class Recorder:
+    """Wraps the jobs repository: every progress report, in order."""
+
+    def __init__(self, jobs) -> None:
+        self.jobs, self.reports, self.lock = jobs, [], threading.Lock()
+        real = jobs.progress
+
+        def progress(tenant_id, video_id, stage, percent, request=None):
+            with self.lock:
+                self.reports.append((stage, percent))
+            return real(tenant_id, video_id, stage, percent, request)
+
+        jobs.progress = progress
+
+
+@pytest.fixture
+def machine(tmp_path):
+    with EmbeddedRunner() as runner:
+        settings = with_local_tables(Settings(home=tmp_path / "blobs"))
+        create_tables(settings)
+        services = build_services(settings)
+        use_services(services)
+        runner.overrides["AssembleFunction"] = fake_assemble
+        try:
+            yield runner, services, Recorder(services.jobs)
+        finally:
+            use_services(None)
+
+
+def test_a_video_goes_queued_running_succeeded_with_stage_and_percent(machine):
+    runner, services, recorder = machine
+    # GIVEN a queued job, as the API creates it
+    request = VideoRequest(topic="Why the sky is blue", duration_seconds=15, music="off")
+    services.jobs.create(JobRecord(tenant_id="acme", video_id="vid-1", stage="queued", request=request))
+    # WHEN the video machine runs it
+    run = make_video(request, runner, services, job_id="vid-1", tenant_id="acme", timeout_seconds=120)
+    # THEN it succeeded, and the job moved through every stage in order, never backwards
+    assert run.succeeded, run.execution
+    stages = [stage for stage, _ in recorder.reports]
+    for earlier, later in [("plan", "script"), ("script", "analyse"), ("analyse", "refine"), ("refine", "media"),
+                           ("media", "finalize")]:  # (assemble reports from its real handler, faked here)
+        assert stages.index(earlier) < stages.index(later)
+    percents = [percent for _, percent in recorder.reports]
+    assert percents[0] == 3 and percents[-1] == 97
+    record = services.jobs.get("acme", "vid-1")
+    assert (record.status, record.stage, record.progress) == ("succeeded", "done", 100)
+    assert record.outputs["video"] == "jobs/acme/vid-1/video.mp4" and record.outputs["metadata"] == "jobs/acme/vid-1/metadata.json"
+    assert record.usage.images == run.metadata.images and record.cost_usd == run.metadata.cost.total_usd
+    media = [p for s, p in recorder.reports if s == "media"]
+    assert max(media) == 68  # every image and voice clip landed
+
+
+def test_a_failing_video_is_marked_failed_with_its_error_and_stage(machine):
+    runner, services, recorder = machine
+
+    def refuse(event, context):
+        raise ProviderRejectedError("content policy")
+
+    runner.overrides["ImageFunction"] = refuse
+    request = VideoRequest(topic="Why the sky is blue", duration_seconds=15, music="off")
+    run = make_video(request, runner, services, job_id="vid-2", tenant_id="acme", timeout_seconds=120)
+    assert not run.succeeded
+    record = services.jobs.get("acme", "vid-2")
+    assert record.status == "failed" and record.stage == "media"
+    assert record.error.error == "ProviderRejectedError" and "content policy" in record.error.cause
