@@ -19,7 +19,6 @@ from faceless.media.captions import (
 )
 from faceless.media.ffmpeg import ffmpeg_exe
 from faceless.media.fonts import install_fonts
-from faceless.media.kenburns import Motion, motion_for, perspective_filter
 from faceless.media.probe import parse_ffmpeg_banner
 from faceless.media.timeline import build_timeline, frames_for, sample_at_frame, snap_to_frame
 from faceless.models import CaptionStyle, WordTiming
@@ -158,10 +157,16 @@ def test_ass_events_start_on_the_right_frame_and_the_styles_differ():
     assert len({s.split("[Events]")[0] for s in scripts.values()}) == 3  # three different style lines
 
 
-def test_ass_layout_keeps_clear_of_the_bottom_fifth_and_the_right_column_on_9_16():
+def test_ass_layout_keeps_clear_of_the_bottom_quarter_and_the_right_column_on_9_16():
     layout = caption_layout(1080, 1920, CaptionStyle.bold)
-    assert layout.margin_bottom >= 0.2 * 1920
-    assert layout.margin_side >= 0.12 * 1080 - 1
+    assert layout.margin_bottom >= 0.25 * 1920
+    assert layout.margin_right >= 0.15 * 1080 and layout.margin_left >= 0.08 * 1080 - 1
+    left, top, right, bottom = layout.safe_box
+    assert (left, right, bottom) == (layout.margin_left, 1080 - layout.margin_right, 1920 - layout.margin_bottom)
+    # landscape and square keep symmetric margins
+    for width, height in ((1920, 1080), (1080, 1080)):
+        other = caption_layout(width, height, CaptionStyle.bold)
+        assert other.margin_left == other.margin_right and other.margin_bottom >= 0.1 * height
 
 
 def test_a_word_too_wide_for_the_frame_gets_a_smaller_font():
@@ -203,15 +208,7 @@ def test_the_three_caption_styles_look_different_when_burned(tmp_path):
             assert np.abs(styles[i] - styles[j]).mean() > 0.5
 
 
-# ------------------------------------------------------------------ Ken Burns and probe parsing
-
-
-def test_motions_vary_by_segment_and_filters_use_per_frame_corners():
-    assert [motion_for(i).motion for i in range(5)] == [
-        Motion.zoom_in, Motion.pan_right, Motion.zoom_out, Motion.pan_left, Motion.zoom_in,
-    ]  # fmt: skip
-    text = perspective_filter(motion_for(0), 1080, 1920, 150)
-    assert text.startswith("perspective=") and "eval=frame" in text and "on/149" in text
+# ------------------------------------------------------------------ probe parsing
 
 
 def test_probe_parses_the_stream_summary_ffmpeg_prints():
@@ -224,3 +221,56 @@ def test_probe_parses_the_stream_summary_ffmpeg_prints():
     assert (info.width, info.height, info.video_codec, info.video_profile) == (1080, 1920, "h264", "High")
     assert (info.pix_fmt, info.fps, info.duration_seconds) == ("yuv420p", 30.0, 62.5)
     assert (info.audio_codec, info.audio_sample_rate, info.audio_channels) == ("aac", 48000, 2)
+
+
+# ------------------------------------------------------------------ scripts: CJK, right-to-left
+
+
+def test_a_cjk_phrase_is_cut_into_short_chunks_timed_by_length_and_joined_without_spaces():
+    # GIVEN Chinese narration timed as one token (speech engines see no spaces)
+    timeline = build_timeline([(0, 6.4)], FPS)
+    phrase = [WordTiming(word="蜜蜂用舞蹈告诉同伴花在哪里。它们飞得很远。", start=0.0, end=6.3)]
+    groups = build_caption_groups([(timeline.spans[0], phrase)], FPS)
+    chunks = [w for g in groups for w in g.words]
+    # THEN it is highlighted a few characters at a time, in order, covering the whole phrase
+    assert "".join(w.text for w in chunks) == phrase[0].word
+    assert all(1 <= len(w.text.rstrip("。")) <= 4 for w in chunks)
+    assert [w.start_frame for w in chunks] == sorted(w.start_frame for w in chunks)
+    assert chunks[0].start_frame == 0 and chunks[-1].end_frame == snap_to_frame(6.3, FPS)
+    # AND a caption line has no spaces between Chinese characters; the SRT shows it that way too
+    assert all(" " not in g.text for g in groups)
+    assert "蜜蜂用舞" in to_srt(groups, FPS)
+
+
+def test_each_word_is_set_in_the_face_of_its_script(tmp_path):
+    from faceless.media.fonts import Script, language_script, prepare_fonts, text_script
+    from faceless.media.captions import caption_texts
+
+    assert language_script("zh") is Script.sc and language_script("zh-TW") is Script.tc
+    assert language_script("ja") is Script.jp and language_script("ko") is Script.kr
+    assert language_script("ar") is Script.arabic and language_script("he") is Script.hebrew
+    assert language_script("pt-BR") is Script.latin and language_script("ru") is Script.cyrillic
+    assert text_script("漢字", "ja") is Script.jp and text_script("2024", "ar") is Script.arabic
+    # GIVEN an Arabic caption with a Latin brand name in it
+    timeline = build_timeline([(0, 2.0)], FPS)
+    groups = build_caption_groups([(timeline.spans[0], words("النحل يحب AWS"))], FPS)
+    fonts = prepare_fonts(tmp_path / "fonts", caption_texts(groups), "ar")
+    script = to_ass(groups, caption_layout(1080, 1920, CaptionStyle.bold, fonts), FPS)
+    # THEN the style's face is the Arabic one, and the Latin word switches to Anton
+    assert "Style: Caption,Faceless ARABIC," in script
+    assert "\\fnAnton" in script and "\\fnFaceless ARABIC" in script
+    # AND the fonts folder holds Anton and a small cut of Noto Sans Arabic, named for libass
+    names = sorted(p.name for p in (tmp_path / "fonts").iterdir())
+    assert names[0] == "Anton-Regular.ttf" and names[1].startswith("Faceless-arabic-")
+    assert (tmp_path / "fonts" / names[1]).stat().st_size < 60_000
+
+
+def test_a_caption_takes_at_most_two_balanced_lines_that_fit():
+    from faceless.media.captions import break_lines
+
+    layout = caption_layout(1080, 1920, CaptionStyle.bold)
+    lines, scale = break_lines(["HONEYBEES", "DANCE", "TO", "TELL"], layout)
+    assert len(lines) == 2 and scale == 1.0
+    assert sum(len(line) for line in lines) == 4
+    lines, scale = break_lines(["EXTRAORDINARILY", "INCOMPREHENSIBLE", "CHARACTERISTICS", "NOTWITHSTANDING"], layout)
+    assert len(lines) == 2 and scale < 1.0

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
+from faceless.batch.callbacks import StepFunctionsCallbacks, TaskCallbacks
+from faceless.cache import CachedImageGenerator, CachedLanguageModel, CachedSpeechSynthesizer, PaidCallCache
 from faceless.providers.base import ImageGenerator, LanguageModel, MusicComposer, SpeechSynthesizer
+from faceless.jobs import DynamoJobsRepository, JobsRepository
 from faceless.settings import Settings, get_settings
 from faceless.store import BlobStore, LocalBlobStore, S3BlobStore
 
@@ -18,10 +21,17 @@ class Services:
     images: dict[str, ImageGenerator]  # by provider name; "offline" is always there
     speech: SpeechSynthesizer
     music: MusicComposer
+    # answers a batch row's task token when a video ends (SendTaskSuccess / SendTaskFailure)
+    callbacks: TaskCallbacks = field(default_factory=StepFunctionsCallbacks)
+    # the jobs table (status, stage, progress, outputs); None where there is none (unit tests, make)
+    jobs: JobsRepository | None = None
 
     def image_generator(self, wanted: str) -> ImageGenerator:
-        """The wanted provider, or the offline one when it is not configured (recorded by the caller)."""
-        return self.images.get(wanted) or self.images["offline"]
+        """The wanted provider (when configured), falling back to the other configured ones, then
+        offline; the picture records which provider drew it."""
+        from faceless.providers.images.fallback import FallbackImageGenerator, provider_chain
+
+        return FallbackImageGenerator(provider_chain(wanted, self.images))
 
 
 def build_store(settings: Settings) -> BlobStore:
@@ -49,19 +59,73 @@ def build_llm(settings: Settings) -> LanguageModel:
     return OfflineLanguageModel()
 
 
-def build_services(settings: Settings | None = None) -> Services:
+def build_cache(settings: Settings, store: BlobStore) -> PaidCallCache | None:
+    return PaidCallCache(store) if settings.cache_enabled else None
+
+
+def build_images(settings: Settings, cache: PaidCallCache | None = None) -> dict[str, ImageGenerator]:
+    """The offline cards always; OpenAI Images with OPENAI_API_KEY; Gemini with GEMINI_API_KEY.
+    The paid ones consult the paid-call cache first."""
     from faceless.providers.images.cards import CardImageGenerator
-    from faceless.providers.music.ambient import AmbientMusicComposer
+
+    images: dict[str, ImageGenerator] = {"offline": CardImageGenerator()}
+    paid: dict[str, ImageGenerator] = {}
+    if settings.openai_api_key:
+        from faceless.providers.images.openai_images import OpenAIImageGenerator
+
+        paid["openai"] = OpenAIImageGenerator(
+            api_key=settings.openai_api_key,
+            model=settings.openai_image_model,
+            quality=settings.image_quality,
+            base_url=settings.openai_images_base_url or settings.openai_base_url,
+            max_retries=settings.llm_max_retries,
+            timeout=settings.image_timeout_seconds,
+        )
+    if settings.gemini_api_key:
+        from faceless.providers.images.gemini import GeminiImageGenerator
+
+        paid["gemini"] = GeminiImageGenerator(
+            api_key=settings.gemini_api_key,
+            model=settings.gemini_image_model,
+            base_url=settings.gemini_base_url,
+            max_retries=settings.llm_max_retries,
+            timeout=settings.image_timeout_seconds,
+        )
+    for name, generator in paid.items():
+        images[name] = CachedImageGenerator(generator, cache) if cache is not None else generator
+    return images
+
+
+def build_speech(settings: Settings, cache: PaidCallCache | None = None) -> SpeechSynthesizer:
+    """espeak-ng offline; with FACELESS_SPEECH_PROVIDER=edge, edge-tts (cached) falling back to it."""
     from faceless.providers.speech.espeak import EspeakSynthesizer
 
+    offline = EspeakSynthesizer()
+    if settings.speech_provider != "edge":
+        return offline
+    from faceless.providers.speech.edge import EdgeSynthesizer
+
+    edge = EdgeSynthesizer(pitch=settings.tts_pitch, attempts=settings.tts_attempts, fallback=offline)
+    return CachedSpeechSynthesizer(edge, cache) if cache is not None else edge
+
+
+def build_services(settings: Settings | None = None) -> Services:
+    from faceless.providers.music.ambient import AmbientMusicComposer
+
     settings = settings or get_settings()
+    store = build_store(settings)
+    cache = build_cache(settings, store)
+    llm = build_llm(settings)
+    if cache is not None and llm.name != "offline":
+        llm = CachedLanguageModel(llm, cache)
     return Services(
         settings=settings,
-        store=build_store(settings),
-        llm=build_llm(settings),
-        images={"offline": CardImageGenerator()},
-        speech=EspeakSynthesizer(),
+        store=store,
+        llm=llm,
+        images=build_images(settings, cache),
+        speech=build_speech(settings, cache),
         music=AmbientMusicComposer(),
+        jobs=DynamoJobsRepository(settings.jobs_table, region=settings.region) if settings.jobs_table else None,
     )
 
 

@@ -38,5 +38,13 @@ class BlobNotFoundError(FacelessError):
     """A blob-store key does not exist."""
 
 
+class InvalidManifestError(InvalidRequestError):
+    """A batch manifest cannot be read as a whole (not CSV/JSON, too big, changed since upload)."""
+
+
+class VideoStillRunningError(FacelessError):
+    """A batch row's video execution already exists and is still running (the batch machine retries)."""
+
+
 # Names the ASL retries with backoff; kept here so a test can check the ASL against them.
 RETRYABLE_ERRORS = ("TransientProviderError", "ProviderThrottledError", "ProviderResponseError")

@@ -14,7 +14,7 @@ from faceless.models import JobSpec, LlmUsage, StageTiming
 from faceless.store import BlobStore, get_json, put_json
 
 # Display order of stages in the metadata and the CLI summary.
-STAGES = ("plan", "script", "bible", "context", "direct", "refine", "images", "voices", "music", "assemble", "finalize")
+STAGES = ("plan", "script", "bible", "context", "direct", "refine", "images", "voices", "music", "render", "assemble", "finalize")
 
 
 def record_usage(store: BlobStore, job: JobSpec, step: str, usages: list[LlmUsage]) -> None:

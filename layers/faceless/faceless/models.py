@@ -142,6 +142,8 @@ class Plan(Contract):
     music_mood: str | None
     voice: str
     image_provider: str
+    # one process renders every frame (fastest on 2 cores) or a clip per segment in parallel + finish
+    render_mode: Literal["single", "per_segment"] = "single"
 
 
 class JobSpec(Contract):
@@ -161,6 +163,10 @@ class JobInput(Contract):
     job_id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,80}$")
     tenant_id: str = Field(default="local", pattern=r"^[A-Za-z0-9_-]{1,64}$")
     request: VideoRequest
+    # Set when a batch started this video (lambda:invoke.waitForTaskToken): Finalize / RecordFailure answer it.
+    # Always serialized (null when absent): the ASL reads $$.Execution.Input.task_token, and a missing
+    # field would be a States.Runtime error, so build this input with the model, never by hand.
+    task_token: str | None = Field(default=None, max_length=2048)
 
 
 # --------------------------------------------------------------------------- script & analysis
@@ -230,6 +236,7 @@ class ImageAsset(Contract):
     provider: str
     model: str = ""
     reused_from: int | None = None
+    cached: bool = False  # from the paid-call cache: not paid again
 
 
 class VoiceAsset(Contract):
@@ -239,6 +246,7 @@ class VoiceAsset(Contract):
     words: list[WordTiming]
     provider: str
     characters: int
+    cached: bool = False  # from the paid-call cache: not paid again
 
 
 class MusicAsset(Contract):
@@ -250,6 +258,17 @@ class MusicAsset(Contract):
 class SegmentMedia(Contract):
     image: ImageAsset
     voice: VoiceAsset
+
+
+class ClipAsset(Contract):
+    """One segment's rendered clip (video only, captions burned in), for the per-segment path."""
+
+    index: int
+    key: str
+    frames: int = Field(ge=1)
+    duration_seconds: float
+    image_score: float  # how strong its picture is as a thumbnail
+    render_seconds: float
 
 
 class Outputs(Contract):
@@ -326,6 +345,10 @@ class Metadata(Contract):
     images: int
     images_reused: int
     tts_characters: int
+    # calls answered by the paid-call cache, and calls actually paid to a cloud provider, per kind
+    # ("llm", "images", "speech"): a warm re-run shows zero paid calls
+    cache_hits: dict[str, int] = Field(default_factory=dict)
+    paid_calls: dict[str, int] = Field(default_factory=dict)
     render_seconds: float
     cost: CostBreakdown
     outputs: dict[str, str]

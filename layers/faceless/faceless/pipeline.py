@@ -18,6 +18,7 @@ from faceless.billing.prices import estimate_cost
 from faceless.bootstrap import Services
 from faceless.errors import InvalidRequestError
 from faceless.models import (
+    ClipAsset,
     Context,
     Contract,
     Direction,
@@ -28,6 +29,7 @@ from faceless.models import (
     JobSpec,
     JobStatus,
     JobStatusName,
+    LlmUsage,
     Metadata,
     MusicAsset,
     Outputs,
@@ -40,6 +42,8 @@ from faceless.models import (
 from faceless.planning import make_plan
 from faceless.providers.base import ImageRequest, SpeechRequest
 from faceless.store import get_json, put_json
+from faceless.jobs import media_percent, report_progress, usage_from_metadata
+from faceless.observability import record_video_failed, record_video_succeeded
 
 # --------------------------------------------------------------------------- state inputs
 
@@ -86,12 +90,27 @@ class AssembleInput(Contract):
     music: MusicAsset
 
 
+class RenderClipInput(Contract):
+    job: JobSpec
+    media: SegmentMedia
+
+
+class FinishInput(Contract):
+    job: JobSpec
+    script: Script
+    segments: list[Segment]
+    media: list[SegmentMedia]
+    music: MusicAsset
+    clips: list[ClipAsset]
+
+
 class FinalizeInput(Contract):
     job: JobSpec
     script: Script
     segments: list[Segment]
     media: list[SegmentMedia]
     outputs: Outputs
+    task_token: str | None = None  # a batch row waits on it ($$.Execution.Input.task_token)
 
 
 class FailureCause(Contract):
@@ -104,6 +123,7 @@ class FailInput(Contract):
     tenant_id: str = "local"
     job: JobSpec | None = None
     error: FailureCause = Field(default_factory=FailureCause)
+    task_token: str | None = None  # a batch row waits on it ($$.Execution.Input.task_token)
 
 
 # --------------------------------------------------------------------------- steps
@@ -128,11 +148,13 @@ def plan_job(event: JobInput, services: Services) -> PlanOutput:
     with journal.timed(services.store, job, "plan"):
         put_json(services.store, job.key("request.json"), event.request.model_dump(mode="json"))
         write_status(services, JobStatus(job_id=job.job_id, tenant_id=job.tenant_id, status=JobStatusName.running, stage="plan"))
+        report_progress(services.jobs, job, "plan", request=job.request)
         script = storyteller.script_from_user(job.request, job.plan) if job.request.script else None
     return PlanOutput(job=job, script=script)
 
 
 def write_script(event: JobStepInput, services: Services) -> Script:
+    report_progress(services.jobs, event.job, "script")
     with journal.timed(services.store, event.job, "script"):
         script, usages = storyteller.write_script(services.llm, event.job.request, event.job.plan)
         journal.record_usage(services.store, event.job, "storyteller", usages)
@@ -140,6 +162,7 @@ def write_script(event: JobStepInput, services: Services) -> Script:
 
 
 def write_bible(event: ScriptStepInput, services: Services) -> VisualBible:
+    report_progress(services.jobs, event.job, "bible")
     with journal.timed(services.store, event.job, "bible"):
         bible, usages = bible_agent.write_bible(services.llm, event.script, event.job.plan)
         journal.record_usage(services.store, event.job, "bible", usages)
@@ -147,6 +170,7 @@ def write_bible(event: ScriptStepInput, services: Services) -> VisualBible:
 
 
 def analyse_context(event: ScriptStepInput, services: Services) -> Context:
+    report_progress(services.jobs, event.job, "analyse")
     with journal.timed(services.store, event.job, "context"):
         context, usages = context_agent.analyse_context(services.llm, event.script, event.job.plan)
         journal.record_usage(services.store, event.job, "context", usages)
@@ -154,6 +178,7 @@ def analyse_context(event: ScriptStepInput, services: Services) -> Context:
 
 
 def direct(event: DirectInput, services: Services) -> Direction:
+    report_progress(services.jobs, event.job, "analyse")
     with journal.timed(services.store, event.job, "direct"):
         segments, usages = director.direct(services.llm, event.script, event.job.plan, event.job.request, event.bible)
         journal.record_usage(services.store, event.job, "director", usages)
@@ -161,6 +186,7 @@ def direct(event: DirectInput, services: Services) -> Direction:
 
 
 def refine_segments(event: RefineInput, services: Services) -> Direction:
+    report_progress(services.jobs, event.job, "refine")
     with journal.timed(services.store, event.job, "refine"):
         segments, usages = refine.refine(
             services.llm, event.segments, event.context, event.bible, event.job.request, event.job.plan
@@ -202,8 +228,16 @@ def make_image(event: SegmentStepInput, services: Services) -> ImageAsset:
             )
         )
         key = services.store.put_bytes(image_key(job, segment.index), image.data, "image/png")
+    _media_progress(services, job)
+    # the provider's native size, kept as drawn: assembly cover-fits it to the output (never stretched)
     return ImageAsset(
-        index=segment.index, key=key, width=image.width, height=image.height, provider=image.provider, model=image.model
+        index=segment.index,
+        key=key,
+        width=image.width,
+        height=image.height,
+        provider=image.provider,
+        model=image.model,
+        cached=image.cached,
     )
 
 
@@ -215,6 +249,7 @@ def make_voice(event: SegmentStepInput, services: Services) -> VoiceAsset:
             SpeechRequest(text=segment.text, language=job.request.language, voice=voice, rate=services.settings.tts_rate)
         )
         key = services.store.put_bytes(job.key("voice", f"{segment.index:02d}.wav"), speech.wav, "audio/wav")
+    _media_progress(services, job)
     return VoiceAsset(
         index=segment.index,
         key=key,
@@ -222,11 +257,13 @@ def make_voice(event: SegmentStepInput, services: Services) -> VoiceAsset:
         words=speech.words,
         provider=speech.provider,
         characters=len(segment.text),
+        cached=speech.cached,
     )
 
 
 def make_music(event: JobStepInput, services: Services) -> MusicAsset:
     job = event.job
+    report_progress(services.jobs, job, "media")
     if job.plan.music_mood is None:
         return MusicAsset()
     with journal.timed(services.store, job, "music"):
@@ -239,14 +276,14 @@ def make_music(event: JobStepInput, services: Services) -> MusicAsset:
 
 
 def assemble(event: AssembleInput, services: Services) -> Outputs:
+    """The single-process render: every frame of every segment in one process (fastest on 2 cores)."""
     from faceless.media.assemble import AssemblyJob, AssemblySegment
     from faceless.media.assemble import assemble as render
 
     job, store = event.job, services.store
+    report_progress(services.jobs, job, "assemble")
     with journal.timed(store, job, "assemble"):
-        media = sorted(event.media, key=lambda m: m.voice.index)
-        if len(media) != len(event.segments):
-            raise InvalidRequestError(f"assembly got {len(media)} media for {len(event.segments)} segments")
+        media = _ordered_media(event.media, event.segments)
         started = time.monotonic()
         with tempfile.TemporaryDirectory(prefix="faceless-render-") as scratch:
             result = render(
@@ -264,31 +301,120 @@ def assemble(event: AssembleInput, services: Services) -> Outputs:
                     width=job.plan.width,
                     height=job.plan.height,
                     caption_style=job.request.caption_style,
+                    language=job.request.language,
+                    title=event.script.title,
+                    seed=job.job_id,
+                    workdir=Path(scratch),
+                )
+            )
+            return _publish(services, job, event.script, event.segments, result, time.monotonic() - started)
+
+
+def render_clip_step(event: RenderClipInput, services: Services) -> ClipAsset:
+    """The per-segment render (the cloud's way): one segment's silent clip, captions burned in."""
+    from faceless.media.assemble import ClipRenderSpec, render_clip
+
+    job, media, store = event.job, event.media, services.store
+    index = media.voice.index
+    with journal.timed(store, job, "render", str(index)):
+        with tempfile.TemporaryDirectory(prefix="faceless-clip-") as scratch:
+            clip = render_clip(
+                ClipRenderSpec(
+                    width=job.plan.width,
+                    height=job.plan.height,
+                    index=index,
+                    image_path=store.local_path(media.image.key),
+                    voice_path=store.local_path(media.voice.key),
+                    words=media.voice.words,
+                    caption_style=job.request.caption_style,
+                    language=job.request.language,
+                    seed=job.job_id,
+                    target=Path(scratch) / f"{index:02d}.mp4",
+                )
+            )
+            key = store.put_file(job.key("clips", f"{index:02d}.mp4"), clip.clip_path, "video/mp4")
+    return ClipAsset(
+        index=index,
+        key=key,
+        frames=clip.frames,
+        duration_seconds=clip.duration_seconds,
+        image_score=clip.image_score,
+        render_seconds=round(clip.render_seconds, 3),
+    )
+
+
+def finish_step(event: FinishInput, services: Services) -> Outputs:
+    """Joins the clips by stream copy, encodes the one soundtrack, muxes, writes captions and thumbnail."""
+    from faceless.media.assemble import FinishSegment, FinishSpec, finish
+
+    job, store = event.job, services.store
+    report_progress(services.jobs, job, "assemble")
+    with journal.timed(store, job, "assemble"):
+        media = _ordered_media(event.media, event.segments)
+        clips = {clip.index: clip for clip in event.clips}
+        if set(clips) != {m.voice.index for m in media}:
+            raise InvalidRequestError(f"finish got clips {sorted(clips)} for segments {[m.voice.index for m in media]}")
+        best = max(clips.values(), key=lambda clip: clip.image_score).index  # fetch only the thumbnail's image
+        started = time.monotonic()
+        with tempfile.TemporaryDirectory(prefix="faceless-finish-") as scratch:
+            result = finish(
+                FinishSpec(
+                    width=job.plan.width,
+                    height=job.plan.height,
+                    segments=[
+                        FinishSegment(
+                            index=m.voice.index,
+                            clip_path=store.local_path(clips[m.voice.index].key),
+                            frames=clips[m.voice.index].frames,
+                            voice_path=store.local_path(m.voice.key),
+                            words=m.voice.words,
+                            image_path=store.local_path(m.image.key) if m.voice.index == best else None,
+                            image_score=clips[m.voice.index].image_score,
+                        )
+                        for m in media
+                    ],
+                    music_path=store.local_path(event.music.key) if event.music.key else None,
+                    language=job.request.language,
                     title=event.script.title,
                     workdir=Path(scratch),
                 )
             )
-            keys = {
-                "video": store.put_file(job.key("video.mp4"), result.video_path, "video/mp4"),
-                "srt": store.put_file(job.key("captions.srt"), result.srt_path, "application/x-subrip"),
-                "vtt": store.put_file(job.key("captions.vtt"), result.vtt_path, "text/vtt"),
-                "thumbnail": store.put_file(job.key("thumbnail.jpg"), result.thumbnail_path, "image/jpeg"),
-            }
-        script_key = put_json(
-            store,
-            job.key("script.json"),
-            {
-                "title": event.script.title,
-                "description": event.script.description,
-                "hashtags": event.script.hashtags,
-                "narration": event.script.narration,
-                "source": event.script.source,
-                "segments": [
-                    {**s.model_dump(mode="json"), "start_seconds": round(start, 3)}
-                    for s, start in zip(event.segments, result.segment_starts, strict=False)
-                ],
-            },
-        )
+            # the clips' own render time counts too: it is compute we pay for
+            seconds = time.monotonic() - started + sum(clip.render_seconds for clip in event.clips)
+            return _publish(services, job, event.script, event.segments, result, seconds)
+
+
+def _ordered_media(media: list[SegmentMedia], segments: list[Segment]) -> list[SegmentMedia]:
+    ordered = sorted(media, key=lambda m: m.voice.index)
+    if len(ordered) != len(segments):
+        raise InvalidRequestError(f"assembly got {len(ordered)} media for {len(segments)} segments")
+    return ordered
+
+
+def _publish(services: Services, job: JobSpec, script: Script, segments: list[Segment], result, render_seconds: float) -> Outputs:
+    """Puts the rendered files and script.json in the blob store, beside the job."""
+    store = services.store
+    keys = {
+        "video": store.put_file(job.key("video.mp4"), result.video_path, "video/mp4"),
+        "srt": store.put_file(job.key("captions.srt"), result.srt_path, "application/x-subrip"),
+        "vtt": store.put_file(job.key("captions.vtt"), result.vtt_path, "text/vtt"),
+        "thumbnail": store.put_file(job.key("thumbnail.jpg"), result.thumbnail_path, "image/jpeg"),
+    }
+    script_key = put_json(
+        store,
+        job.key("script.json"),
+        {
+            "title": script.title,
+            "description": script.description,
+            "hashtags": script.hashtags,
+            "narration": script.narration,
+            "source": script.source,
+            "segments": [
+                {**s.model_dump(mode="json"), "start_seconds": round(start, 3)}
+                for s, start in zip(segments, result.segment_starts, strict=False)
+            ],
+        },
+    )
     return Outputs(
         video_key=keys["video"],
         captions_srt_key=keys["srt"],
@@ -298,19 +424,22 @@ def assemble(event: AssembleInput, services: Services) -> Outputs:
         duration_seconds=result.duration_seconds,
         width=job.plan.width,
         height=job.plan.height,
-        render_seconds=round(time.monotonic() - started, 3),
+        render_seconds=round(render_seconds, 3),
     )
 
 
 def finalize(event: FinalizeInput, services: Services) -> JobResult:
     job, store = event.job, services.store
+    report_progress(services.jobs, job, "finalize")
     with journal.timed(store, job, "finalize"):
         usages = journal.collect_usage(store, job)
         drawn = [m.image for m in event.media if m.image.reused_from is None]
         speech_chars: dict[str, int] = {}
         for m in event.media:
-            speech_chars[m.voice.provider] = speech_chars.get(m.voice.provider, 0) + m.voice.characters
-        cost = estimate_cost(usages, [i.model for i in drawn], speech_chars, event.outputs.render_seconds)
+            if not m.voice.cached:  # a cached clip was paid for by an earlier run
+                speech_chars[m.voice.provider] = speech_chars.get(m.voice.provider, 0) + m.voice.characters
+        cost = estimate_cost(usages, [i.model for i in drawn if not i.cached], speech_chars, event.outputs.render_seconds)
+        cache_hits, paid_calls = _paid_call_counts(usages, drawn, [m.voice for m in event.media])
         outputs = event.outputs
         metadata_key = job.key("metadata.json")
 
@@ -331,6 +460,8 @@ def finalize(event: FinalizeInput, services: Services) -> JobResult:
         tts_characters=sum(speech_chars.values()),
         render_seconds=outputs.render_seconds,
         cost=cost,
+        cache_hits=cache_hits,
+        paid_calls=paid_calls,
         outputs={
             "video": outputs.video_key,
             "captions_srt": outputs.captions_srt_key,
@@ -341,20 +472,64 @@ def finalize(event: FinalizeInput, services: Services) -> JobResult:
         },
     )
     put_json(store, metadata_key, metadata.model_dump(mode="json"))
+    usage = usage_from_metadata(metadata)
+    if services.jobs is not None:
+        services.jobs.succeed(job.tenant_id, job.job_id, metadata.outputs, usage, cost.total_usd)
+    record_video_succeeded(
+        prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens, images=usage.images,
+        images_reused=usage.images_reused, tts_characters=usage.tts_characters,
+        render_seconds=usage.render_seconds, cost_usd=cost.total_usd,
+    )
     write_status(
         services,
         JobStatus(job_id=job.job_id, tenant_id=job.tenant_id, status=JobStatusName.succeeded, stage="done", progress=100),
     )
-    return JobResult(job_id=job.job_id, status=JobStatusName.succeeded, outputs=outputs, metadata_key=metadata_key, cost=cost)
+    result = JobResult(job_id=job.job_id, status=JobStatusName.succeeded, outputs=outputs, metadata_key=metadata_key, cost=cost)
+    if event.task_token:
+        services.callbacks.succeed(event.task_token, result.model_dump(mode="json"))
+    return result
+
+
+OFFLINE_PROVIDERS = frozenset({"offline", "espeak", "reused"})
+
+
+def _paid_call_counts(
+    usages: list[LlmUsage], images: list[ImageAsset], voices: list[VoiceAsset]
+) -> tuple[dict[str, int], dict[str, int]]:
+    """(cache hits, calls paid to a cloud provider) per kind; LLM retries are paid calls too."""
+    hits = {
+        "llm": sum(1 for u in usages if u.cached),
+        "images": sum(1 for i in images if i.cached),
+        "speech": sum(1 for v in voices if v.cached),
+    }
+    paid = {
+        "llm": sum(u.attempts for u in usages if not u.cached and u.provider not in OFFLINE_PROVIDERS),
+        "images": sum(1 for i in images if not i.cached and i.provider not in OFFLINE_PROVIDERS),
+        "speech": sum(1 for v in voices if not v.cached and v.provider not in OFFLINE_PROVIDERS),
+    }
+    return hits, paid
 
 
 def fail(event: FailInput, services: Services) -> JobResult:
     error = JobError(error=event.error.Error, cause=_readable_cause(event.error.Cause))
+    record = services.jobs.get(event.tenant_id, event.job_id) if services.jobs is not None else None
+    if services.jobs is not None:
+        services.jobs.fail(event.tenant_id, event.job_id, error)
+    record_video_failed(record.stage if record else "unknown", error.error)
     write_status(
         services,
         JobStatus(job_id=event.job_id, tenant_id=event.tenant_id, status=JobStatusName.failed, stage="failed", error=error),
     )
+    if event.task_token:
+        services.callbacks.fail(event.task_token, error.error, error.cause)
     return JobResult(job_id=event.job_id, status=JobStatusName.failed, error=error)
+
+
+def _media_progress(services: Services, job: JobSpec) -> None:
+    """Images and voice clips landed so far, as a percent of the media stage."""
+    if services.jobs is not None:
+        done = len(services.store.list(job.key("images"))) + len(services.store.list(job.key("voice")))
+        report_progress(services.jobs, job, "media", media_percent(done, 2 * job.plan.segment_count))
 
 
 def _readable_cause(cause: str) -> str:

@@ -40,6 +40,7 @@ def make_plan(request: VideoRequest, settings: Settings) -> Plan:
         width=width,
         height=height,
         max_concurrency=settings.max_concurrency,
+        render_mode=settings.render_mode,
         music_mood=mood,
         voice=request.voice or "default",
         image_provider=_image_provider(request.image_provider.value, settings),
@@ -47,8 +48,14 @@ def make_plan(request: VideoRequest, settings: Settings) -> Plan:
 
 
 def _image_provider(wanted: str, settings: Settings) -> str:
+    """The request's provider, else the setting's; `auto` picks OpenAI when its key is set, then
+    Gemini, else the offline cards. (An unconfigured choice falls back along the chain at run time.)"""
     if wanted == "auto":
         wanted = settings.image_provider
     if wanted == "auto":
+        if settings.openai_api_key:
+            return "openai"
+        if settings.gemini_api_key:
+            return "gemini"
         return "offline"
     return wanted

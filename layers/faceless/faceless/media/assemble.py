@@ -1,19 +1,31 @@
 """Video assembly: pictures + narration clips + word timings (+ music) -> MP4, SRT, WebVTT, thumbnail.
 
-Steps (each one ffmpeg run, in a scratch folder under the workdir, removed at the end):
-1. timeline: each segment lasts its narration rounded up to whole frames;
-2. per segment, a clip: the cover-fitted picture with sub-pixel Ken Burns motion and its captions
-   burned in (ASS, Anton), H.264 High yuv420p, no sound;
-3. narration: the voices padded with silence to their segments' exact lengths, joined;
-4. finish: the clips concatenated by stream copy, the narration (+ ducked music) encoded to AAC,
-   `+faststart`. Clips are independent, so (per the design) they can later render in parallel Lambdas.
+The picture: every frame is a sub-pixel Ken Burns warp of its segment's picture (kenburns.py), piped
+raw to one ffmpeg that burns the captions (ASS, libass) and encodes H.264 (encoder.py). The sound:
+one pass over the whole timeline (audio.py). Segment k lasts its narration rounded up to whole frames
+(timeline.py), so picture and voice share every boundary.
+
+Two ways to the same video:
+
+- `assemble(job)` with `mode=single` (the default, fastest on a 2-core machine): all segments' frames
+  through one encoder while the sound track is mixed alongside, then one mux;
+- per segment, for the cloud: `render_clip(ClipRenderSpec)` per segment (independent: a Map state
+  runs them in parallel Lambdas), each a silent clip with its own captions, then `finish(FinishSpec)`
+  concatenates the clips by stream copy (concat demuxer with `duration` lines, frame-exact), mixes the
+  sound once and muxes. `assemble(job)` with `mode=per_segment` runs exactly that, locally.
+
+Both give the same frame count, durations, captions and sound (tests/unit/test_render_paths.py).
 """
 
 from __future__ import annotations
 
+import functools
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from enum import StrEnum
 from pathlib import Path
 
 from pydantic import BaseModel, Field, field_validator
@@ -24,52 +36,74 @@ from faceless.media.captions import (
     CaptionGroup,
     build_caption_groups,
     caption_layout,
+    caption_texts,
     to_ass,
     to_srt,
     to_vtt,
     write_text,
 )
+from faceless.media.encoder import MOVIE_TIMESCALE, FrameSink, encode_command, produce_frames
 from faceless.media.ffmpeg import THREADS, run_ffmpeg
-from faceless.media.fonts import install_fonts
-from faceless.media.images import cover_fit_file
-from faceless.media.kenburns import motion_for, perspective_filter
-from faceless.media.probe import probe
-from faceless.media.thumbnail import make_thumbnail
-from faceless.media.timeline import AUDIO_RATE, SegmentSpan, build_timeline, sample_at_frame, wav_duration_seconds
+from faceless.media.fonts import FontSet, prepare_fonts
+from faceless.media.kenburns import KenBurnsSource, frame_bytes, motion_for, window_at
+from faceless.media.probe import count_video_frames
+from faceless.media.thumbnail import image_strength, make_thumbnail, thumbnail_size
+from faceless.media.timeline import (
+    AUDIO_RATE,
+    SegmentSpan,
+    Timeline,
+    build_timeline,
+    frames_for,
+    sample_at_frame,
+    wav_duration_seconds,
+)
 from faceless.models import CaptionStyle, WordTiming
 
-X264_PRESET = "veryfast"
-X264_CRF = 21
-_FONTS_DIR = "fonts"
-# MP4 edit lists are written in the movie timescale (1000 by default: a 149-frame clip would claim
-# 4.966 s, not 4.9667 s); 48000 counts every frame at 24/25/30/50/60 fps and every audio sample exactly.
-MOVIE_TIMESCALE = 48_000
+X264_THREADS = THREADS
+
+
+class RenderMode(StrEnum):
+    single = "single"  # one process, one encoder for every frame
+    per_segment = "per_segment"  # a clip per segment, then concat + sound + mux (the cloud's way)
+
+
+def _even(value: int) -> int:
+    if value % 2:
+        raise ValueError("must be even (H.264 yuv420p needs even dimensions)")
+    return value
+
+
+class _Frame(BaseModel):
+    width: int = Field(ge=16, le=4096)
+    height: int = Field(ge=16, le=4096)
+    fps: int = Field(default=30, ge=1, le=120)
+
+    @field_validator("width", "height")
+    @classmethod
+    def _even_size(cls, value: int) -> int:
+        return _even(value)
+
+
+# ------------------------------------------------------------------ the single-call API
 
 
 class AssemblySegment(BaseModel):
     index: int
     image_path: Path  # any size or aspect: cover-fitted, never stretched
-    voice_path: Path  # mono WAV, any sample rate
+    voice_path: Path  # mono WAV (or anything ffmpeg reads), any sample rate
     words: list[WordTiming] = Field(default_factory=list)  # seconds from this clip's start
 
 
-class AssemblyJob(BaseModel):
+class AssemblyJob(_Frame):
     segments: list[AssemblySegment] = Field(min_length=1)
     music_path: Path | None = None  # stereo WAV (looped if short), or None for no music
-    width: int = Field(ge=16, le=4096)
-    height: int = Field(ge=16, le=4096)
-    fps: int = Field(default=30, ge=1, le=120)
     caption_style: CaptionStyle = CaptionStyle.bold
+    language: str = "en"  # chooses the caption and title faces (Latin, CJK, Arabic, Hebrew)
     title: str
     workdir: Path  # scratch and outputs go here
-    clip_workers: int = Field(default=THREADS, ge=1, le=8)  # clips rendered at once; they share THREADS
-
-    @field_validator("width", "height")
-    @classmethod
-    def _even(cls, value: int) -> int:
-        if value % 2:
-            raise ValueError("must be even (H.264 yuv420p needs even dimensions)")
-        return value
+    seed: str | None = None  # chooses the Ken Burns motions; default: the title
+    mode: RenderMode = RenderMode.single
+    clip_workers: int = Field(default=1, ge=1, le=8)  # per_segment mode: clips rendered at once
 
 
 class AssemblyResult(BaseModel):
@@ -81,179 +115,243 @@ class AssemblyResult(BaseModel):
     frames: int
     render_seconds: float
     segment_starts: list[float]  # where each segment starts in the final video, seconds
+    segment_frames: list[int] = Field(default_factory=list)
 
 
-class ClipSpec(BaseModel):
-    """Everything one clip render needs: a unit of work a separate worker (or Lambda) can do."""
+# ------------------------------------------------------------------ the per-segment API (cloud)
 
+
+class ClipRenderSpec(_Frame):
+    """One segment's clip: everything a render worker needs, as local paths."""
+
+    index: int  # the segment's index in the video (chooses its motion, with `seed`)
+    image_path: Path
+    voice_path: Path  # its narration: sets the clip's length (rounded up to whole frames)
+    words: list[WordTiming] = Field(default_factory=list)  # seconds from the segment's start
+    caption_style: CaptionStyle = CaptionStyle.bold
+    language: str = "en"
+    seed: str  # the same for every segment of a video (e.g. the job id, or the title)
+    target: Path  # where the clip (.mp4, video only) is written
+
+
+class ClipResult(BaseModel):
     index: int
-    image_path: Path  # the source picture, any size
-    still_path: Path  # where its cover-fitted copy goes (the folder holds the ASS and the fonts too)
-    ass_path: Path | None  # captions with times relative to the clip, or None
-    fonts_dir: Path
-    frames: int = Field(ge=1)
-    fps: int
-    width: int
-    height: int
-    target: Path
-    threads: int = THREADS
+    clip_path: Path
+    frames: int
+    narration_seconds: float
+    duration_seconds: float
+    image_score: float  # how strong the picture is as a thumbnail (higher is better)
+    render_seconds: float
 
 
-# ------------------------------------------------------------------ steps
+class FinishSegment(BaseModel):
+    index: int
+    clip_path: Path  # render_clip's output
+    frames: int = Field(ge=1)  # ClipResult.frames
+    voice_path: Path
+    words: list[WordTiming] = Field(default_factory=list)
+    image_path: Path | None = None  # needed for the segment(s) that may give the thumbnail
+    image_score: float | None = None  # ClipResult.image_score: then only the best image is read
 
 
-def _require_inputs(job: AssemblyJob) -> None:
-    for segment in job.segments:
-        for kind, path in (("image", segment.image_path), ("narration", segment.voice_path)):
-            if not path.is_file():
-                raise RenderError(f"segment {segment.index}: {kind} file not found: {path}")
-    if job.music_path is not None and not job.music_path.is_file():
-        raise RenderError(f"music file not found: {job.music_path}")
+class FinishSpec(_Frame):
+    segments: list[FinishSegment] = Field(min_length=1)
+    music_path: Path | None = None
+    language: str = "en"
+    title: str
+    workdir: Path  # outputs (video.mp4, captions.srt, captions.vtt, thumbnail.jpg) go here
 
 
-def _video_codec_args(fps: int, threads: int) -> list[str]:
-    return [
-        "-c:v", "libx264", "-preset", X264_PRESET, "-crf", str(X264_CRF), "-profile:v", "high",
-        "-pix_fmt", "yuv420p", "-g", str(2 * fps), "-r", str(fps), "-threads", str(threads),
-        "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709", "-color_range", "tv",
-        "-movie_timescale", str(MOVIE_TIMESCALE),
-    ]  # fmt: skip
+# ------------------------------------------------------------------ shared steps
 
 
-def clip_filter(clip: ClipSpec) -> str:
-    """Still -> `frames` frames of Ken Burns motion (sub-pixel), then the captions on top (not moving)."""
-    steps = [
-        "[0:v]scale=out_color_matrix=bt709:out_range=tv,format=yuv420p",
-        f"loop=loop={clip.frames - 1}:size=1:start=0",  # decode and convert the still once
-        f"setpts=N/({clip.fps}*TB)",
-        perspective_filter(motion_for(clip.index), clip.width, clip.height, clip.frames),
-    ]
-    if clip.ass_path is not None:
-        steps.append(f"ass=filename={clip.ass_path.name}:fontsdir={clip.fonts_dir.name}")
-    # tag the frames themselves: the encoder takes colour metadata from the frames, not only the CLI
-    steps.append("setparams=range=tv:color_primaries=bt709:color_trc=bt709:colorspace=bt709")
-    return ",".join(steps) + "[v]"
+def _require_files(pairs: list[tuple[str, Path | None]]) -> None:
+    for what, path in pairs:
+        if path is not None and not path.is_file():
+            raise RenderError(f"{what} file not found: {path}")
 
 
-def render_clip(clip: ClipSpec) -> Path:
-    """One segment's silent clip; runs in the folder holding the still, the ASS and the fonts."""
-    cover_fit_file(clip.image_path, clip.width, clip.height, clip.still_path)
-    folder = clip.still_path.parent
+def _timeline_of_frames(indices: list[int], frames: list[int], fps: int) -> Timeline:
+    spans, cursor = [], 0
+    for index, count in zip(indices, frames, strict=True):
+        spans.append(SegmentSpan(index=index, start_frame=cursor, frames=count, narration_seconds=count / fps))
+        cursor += count
+    return Timeline(fps=fps, spans=spans)
+
+
+def _segment_frame_jobs(
+    segments: list[tuple[int, Path, int]], seed: str, width: int, height: int
+) -> Iterator[functools.partial[None]]:
+    """Frame-filling jobs for (index, image, frames) segments, in order; a picture is loaded when its
+    segment comes up (on the producer thread)."""
+    for index, image_path, frames in segments:
+        path = motion_for(index, seed)
+        source = KenBurnsSource.from_file(image_path, width, height, max(path.start.zoom, path.end.zoom))
+        for frame in range(frames):
+            yield functools.partial(source.warp_into, window_at(path, frame, frames))
+
+
+def _encode(
+    segments: list[tuple[int, Path, int]], seed: str, width: int, height: int, fps: int,
+    ass: Path | None, fonts: Path | None, target: Path, what: str,
+) -> int:  # fmt: skip
+    sink = FrameSink(
+        encode_command(width, height, fps, target, ass, fonts, X264_THREADS), frame_bytes(width, height), what
+    )
+    try:
+        written = produce_frames(_segment_frame_jobs(segments, seed, width, height), sink)
+    except BaseException:
+        sink.abort()
+        raise
+    sink.close()
+    return written
+
+
+def _captions_script(
+    groups: list[CaptionGroup], width: int, height: int, style: CaptionStyle, fonts: FontSet, fps: int,
+    offset: int, target: Path,
+) -> Path | None:  # fmt: skip
+    if not groups:
+        return None
+    return write_text(target, to_ass(groups, caption_layout(width, height, style, fonts), fps, offset))
+
+
+def _mux(video_args: list[str], soundtrack: Path, target: Path, cwd: Path, what: str) -> Path:
     run_ffmpeg(
-        ["-framerate", str(clip.fps), "-i", clip.still_path.name,
-         "-filter_complex_threads", str(clip.threads), "-filter_complex", clip_filter(clip),
-         "-map", "[v]", "-frames:v", str(clip.frames), "-an", *_video_codec_args(clip.fps, clip.threads),
-         str(clip.target)],
-        what=f"rendering clip {clip.index}",
-        cwd=folder,
-    )  # fmt: skip
-    return clip.target
-
-
-def _clip_specs(
-    job: AssemblyJob, spans: list[SegmentSpan], groups: list[CaptionGroup], scratch: Path, threads: int
-) -> list[ClipSpec]:
-    layout = caption_layout(job.width, job.height, job.caption_style)
-    fonts = install_fonts(scratch / _FONTS_DIR)
-    specs = []
-    for position, (segment, span) in enumerate(zip(job.segments, spans, strict=True)):
-        own = [g for g in groups if span.start_frame <= g.start_frame < span.end_frame]
-        ass = None
-        if own:
-            ass = write_text(scratch / f"clip_{position:03d}.ass", to_ass(own, layout, job.fps, span.start_frame))
-        specs.append(
-            ClipSpec(
-                index=segment.index,
-                image_path=segment.image_path,
-                still_path=scratch / f"still_{position:03d}.png",
-                ass_path=ass,
-                fonts_dir=fonts,
-                frames=span.frames,
-                fps=job.fps,
-                width=job.width,
-                height=job.height,
-                target=scratch / f"clip_{position:03d}.mp4",
-                threads=threads,
-            )
-        )
-    return specs
-
-
-def _render_clips(specs: list[ClipSpec], workers: int) -> list[Path]:
-    if workers <= 1:
-        return [render_clip(spec) for spec in specs]
-    with ThreadPoolExecutor(max_workers=workers) as pool:  # ffmpeg and Pillow do the work, off the GIL
-        return list(pool.map(render_clip, specs))
-
-
-def _finish(job: AssemblyJob, clips: list[Path], clip_frames: list[int], narration: Path, target: Path) -> Path:
-    """Concatenate the clips (stream copy) and encode the one sound track next to them."""
-    total_frames = sum(clip_frames)
-    listing = narration.parent / "clips.txt"
-    # explicit durations: the concat demuxer then places each clip at its exact frame-count start
-    entries = [
-        f"file '{clip.name}'\nduration {frames / job.fps:.6f}\n"
-        for clip, frames in zip(clips, clip_frames, strict=True)
-    ]
-    listing.write_text("ffconcat version 1.0\n" + "".join(entries), encoding="utf-8")
-    total_samples = sample_at_frame(total_frames, job.fps)
-    inputs = ["-f", "concat", "-safe", "0", "-i", listing.name, "-i", narration.name]
-    music_input, gain = None, 0.0
-    if job.music_path is not None:
-        gain = audio.music_gain_db(narration, job.music_path, total_samples / AUDIO_RATE)
-        inputs += ["-stream_loop", "-1", "-i", str(job.music_path.resolve())]
-        music_input = 2
-    graph = audio.mix_graph(1, music_input, total_samples, gain)
-    run_ffmpeg(
-        [*inputs, "-filter_complex", graph, "-map", "0:v:0", "-map", "[aout]", "-c:v", "copy",
-         *audio.audio_codec_args(), "-movie_timescale", str(MOVIE_TIMESCALE), "-movflags", "+faststart",
-         str(target)],
-        what="finishing the video (concat + sound)",
-        cwd=narration.parent,
+        [*video_args, "-i", str(soundtrack), "-map", "0:v:0", "-map", "1:a:0", "-c", "copy",
+         "-movie_timescale", str(MOVIE_TIMESCALE), "-movflags", "+faststart", str(target)],
+        what=what,
+        cwd=cwd,
     )  # fmt: skip
     return target
 
 
-def _check_output(video: Path, total_frames: int, fps: int, width: int, height: int) -> int:
-    info = probe(video)
-    if (info.width, info.height) != (width, height) or info.frames != total_frames:
-        raise RenderError(
-            f"rendered video is {info.width}x{info.height} with {info.frames} frames; "
-            f"expected {width}x{height} with {total_frames} frames at {fps} fps"
-        )
-    return info.frames
+def _check_output(video: Path, total_frames: int) -> int:
+    frames = count_video_frames(video)
+    if frames != total_frames:
+        raise RenderError(f"rendered video has {frames} frames; expected {total_frames}")
+    return frames
 
 
-# ------------------------------------------------------------------ the whole thing
+class _Background:
+    """Run a function on a thread; `result()` returns its value or raises its error."""
+
+    def __init__(self, function, *args) -> None:  # noqa: ANN001
+        self._value = None
+        self._error: BaseException | None = None
+
+        def run() -> None:
+            try:
+                self._value = function(*args)
+            except BaseException as exc:  # re-raised by result()
+                self._error = exc
+
+        self._thread = threading.Thread(target=run, daemon=True)
+        self._thread.start()
+
+    def result(self):  # noqa: ANN201
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
 
 
-def assemble(job: AssemblyJob) -> AssemblyResult:
-    """Render the video, its captions (SRT, WebVTT) and thumbnail into `job.workdir`."""
+def _soundtrack(voices: list[Path], timeline: Timeline, music: Path | None, scratch: Path) -> Path:
+    narration = audio.render_narration(voices, timeline, scratch / "narration.wav")
+    total = sample_at_frame(timeline.total_frames, timeline.fps, AUDIO_RATE)
+    return audio.render_soundtrack(narration, music, total, scratch / "soundtrack.m4a")
+
+
+def _thumbnail(image: Path, title: str, language: str, width: int, height: int, scratch: Path, target: Path) -> Path:
+    fonts = prepare_fonts(scratch / "title-fonts", [title], language)
+    thumb_w, thumb_h = thumbnail_size(width, height)
+    return make_thumbnail(image, title, thumb_w, thumb_h, target, fonts)
+
+
+# ------------------------------------------------------------------ per segment
+
+
+def render_clip(spec: ClipRenderSpec) -> ClipResult:
+    """One segment's silent clip: Ken Burns frames with its captions burned in (times from its own
+    first frame), H.264 with the same settings as every other clip. Independent of the other segments."""
     started = time.monotonic()
-    _require_inputs(job)
-    workdir = job.workdir.resolve()
-    workdir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=".assembly-", dir=workdir) as scratch_name:
+    _require_files([(f"segment {spec.index}: image", spec.image_path), (f"segment {spec.index}: narration", spec.voice_path)])  # noqa: E501
+    seconds = wav_duration_seconds(spec.voice_path)
+    frames = frames_for(seconds, spec.fps)
+    spec.target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=f".clip-{spec.index}-", dir=spec.target.parent) as scratch_name:
         scratch = Path(scratch_name)
-        durations = [(s.index, wav_duration_seconds(s.voice_path)) for s in job.segments]
-        timeline = build_timeline(durations, job.fps)
-        groups = build_caption_groups(
-            [(span, segment.words) for span, segment in zip(timeline.spans, job.segments, strict=True)], job.fps
+        span = SegmentSpan(index=spec.index, start_frame=0, frames=frames, narration_seconds=seconds)
+        groups = build_caption_groups([(span, spec.words)], spec.fps)
+        fonts = prepare_fonts(scratch / "fonts", caption_texts(groups), spec.language)
+        ass = _captions_script(
+            groups, spec.width, spec.height, spec.caption_style, fonts, spec.fps, 0, scratch / "captions.ass"
         )
-        srt = write_text(workdir / "captions.srt", to_srt(groups, job.fps))
-        vtt = write_text(workdir / "captions.vtt", to_vtt(groups, job.fps))
+        _encode(
+            [(spec.index, spec.image_path, frames)], spec.seed, spec.width, spec.height, spec.fps,
+            ass, fonts.folder if ass else None, spec.target, f"rendering clip {spec.index}",
+        )  # fmt: skip
+    return ClipResult(
+        index=spec.index,
+        clip_path=spec.target,
+        frames=frames,
+        narration_seconds=seconds,
+        duration_seconds=frames / spec.fps,
+        image_score=image_strength(spec.image_path),
+        render_seconds=round(time.monotonic() - started, 3),
+    )
 
-        workers = min(job.clip_workers, len(job.segments))
-        specs = _clip_specs(job, timeline.spans, groups, scratch, threads=max(1, THREADS // workers))
-        clips = _render_clips(specs, workers)
-        narration = audio.render_narration(
-            [s.voice_path.resolve() for s in job.segments], timeline, scratch / "narration.wav"
+
+def _best_image(candidates: list[tuple[int, Path | None, float | None]]) -> Path:
+    """The strongest picture among (segment index, image, known score or None); only that one must exist."""
+    scored = [
+        (score if score is not None else image_strength(image), index, image)
+        for index, image, score in candidates
+        if image is not None
+    ]
+    if not scored:
+        raise RenderError("no segment image given for the thumbnail")
+    _, index, image = max(scored, key=lambda row: row[0])
+    _require_files([(f"segment {index}: image", image)])
+    return image
+
+
+def finish(spec: FinishSpec) -> AssemblyResult:
+    """Concatenate the clips (stream copy, frame-exact), mix the sound once (narration on the frame
+    boundaries, ducked music, loudness-normalised), mux; write SRT, WebVTT and the thumbnail."""
+    started = time.monotonic()
+    segments = spec.segments
+    _require_files(
+        [(f"segment {s.index}: clip", s.clip_path) for s in segments]
+        + [(f"segment {s.index}: narration", s.voice_path) for s in segments]
+        + [("music", spec.music_path)]
+    )
+    workdir = spec.workdir.resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
+    timeline = _timeline_of_frames([s.index for s in segments], [s.frames for s in segments], spec.fps)
+    with tempfile.TemporaryDirectory(prefix=".finish-", dir=workdir) as scratch_name:
+        scratch = Path(scratch_name)
+        groups = build_caption_groups(
+            [(span, s.words) for span, s in zip(timeline.spans, segments, strict=True)], spec.fps
         )
-        video = _finish(job, clips, [span.frames for span in timeline.spans], narration, workdir / "video.mp4")
-        frames = _check_output(video, timeline.total_frames, job.fps, job.width, job.height)
-        thumbnail = make_thumbnail(
-            job.segments[0].image_path, job.title, job.width, job.height, workdir / "thumbnail.jpg"
-        )
+        srt = write_text(workdir / "captions.srt", to_srt(groups, spec.fps))
+        vtt = write_text(workdir / "captions.vtt", to_vtt(groups, spec.fps))
+        soundtrack = _soundtrack([s.voice_path.resolve() for s in segments], timeline, spec.music_path, scratch)
+        listing = scratch / "clips.txt"
+        entries = [  # explicit durations: each clip starts at its exact frame-count position
+            f"file '{_concat_quote(s.clip_path.resolve())}'\nduration {s.frames / spec.fps:.6f}\n" for s in segments
+        ]
+        listing.write_text("ffconcat version 1.0\n" + "".join(entries), encoding="utf-8")
+        video = _mux(
+            ["-f", "concat", "-safe", "0", "-i", listing.name], soundtrack, workdir / "video.mp4", scratch,
+            "finishing the video (concat + sound)",
+        )  # fmt: skip
+        frames = _check_output(video, timeline.total_frames)
+        thumbnail = _thumbnail(
+            _best_image([(s.index, s.image_path, s.image_score) for s in segments]),
+            spec.title, spec.language, spec.width, spec.height, scratch,
+            workdir / "thumbnail.jpg",
+        )  # fmt: skip
     return AssemblyResult(
         video_path=video,
         srt_path=srt,
@@ -263,4 +361,102 @@ def assemble(job: AssemblyJob) -> AssemblyResult:
         frames=frames,
         render_seconds=round(time.monotonic() - started, 3),
         segment_starts=timeline.start_seconds(),
+        segment_frames=[s.frames for s in timeline.spans],
+    )
+
+
+def _concat_quote(path: Path) -> str:
+    return str(path).replace("'", "'\\''")
+
+
+# ------------------------------------------------------------------ the whole thing
+
+
+def _assemble_per_segment(job: AssemblyJob, workdir: Path, seed: str) -> AssemblyResult:
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix=".clips-", dir=workdir) as clips_name:
+        clips = Path(clips_name)
+        specs = [
+            ClipRenderSpec(
+                index=s.index, image_path=s.image_path, voice_path=s.voice_path, words=s.words,
+                caption_style=job.caption_style, language=job.language, seed=seed,
+                width=job.width, height=job.height, fps=job.fps, target=clips / f"clip_{n:03d}.mp4",
+            )  # fmt: skip
+            for n, s in enumerate(job.segments)
+        ]
+        workers = min(job.clip_workers, len(specs))
+        if workers <= 1:
+            results = [render_clip(spec) for spec in specs]
+        else:
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                results = list(pool.map(render_clip, specs))
+        result = finish(
+            FinishSpec(
+                segments=[
+                    FinishSegment(
+                        index=r.index, clip_path=r.clip_path, frames=r.frames, voice_path=s.voice_path,
+                        words=s.words, image_path=s.image_path, image_score=r.image_score,
+                    )  # fmt: skip
+                    for r, s in zip(results, job.segments, strict=True)
+                ],
+                music_path=job.music_path, language=job.language, title=job.title, workdir=workdir,
+                width=job.width, height=job.height, fps=job.fps,
+            )  # fmt: skip
+        )
+    result.render_seconds = round(time.monotonic() - started, 3)
+    return result
+
+
+def assemble(job: AssemblyJob) -> AssemblyResult:
+    """Render the video, its captions (SRT, WebVTT) and thumbnail into `job.workdir`."""
+    started = time.monotonic()
+    _require_files(
+        [(f"segment {s.index}: image", s.image_path) for s in job.segments]
+        + [(f"segment {s.index}: narration", s.voice_path) for s in job.segments]
+        + [("music", job.music_path)]
+    )
+    workdir = job.workdir.resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
+    seed = job.seed if job.seed is not None else job.title
+    if job.mode is RenderMode.per_segment:
+        return _assemble_per_segment(job, workdir, seed)
+    with tempfile.TemporaryDirectory(prefix=".assembly-", dir=workdir) as scratch_name:
+        scratch = Path(scratch_name)
+        durations = [(s.index, wav_duration_seconds(s.voice_path)) for s in job.segments]
+        timeline = build_timeline(durations, job.fps)
+        voices = [s.voice_path.resolve() for s in job.segments]
+        sound = _Background(_soundtrack, voices, timeline, job.music_path, scratch)
+        groups = build_caption_groups(
+            [(span, segment.words) for span, segment in zip(timeline.spans, job.segments, strict=True)], job.fps
+        )
+        srt = write_text(workdir / "captions.srt", to_srt(groups, job.fps))
+        vtt = write_text(workdir / "captions.vtt", to_vtt(groups, job.fps))
+        fonts = prepare_fonts(scratch / "fonts", caption_texts(groups), job.language)
+        ass = _captions_script(
+            groups, job.width, job.height, job.caption_style, fonts, job.fps, 0, scratch / "captions.ass"
+        )
+        try:
+            _encode(
+                [(s.index, s.image_path, span.frames) for s, span in zip(job.segments, timeline.spans, strict=True)],
+                seed, job.width, job.height, job.fps, ass, fonts.folder if ass else None, scratch / "picture.mp4",
+                "rendering the video",
+            )  # fmt: skip
+        finally:
+            soundtrack = sound.result()
+        video = _mux(["-i", "picture.mp4"], soundtrack, workdir / "video.mp4", scratch, "muxing the video")
+        frames = _check_output(video, timeline.total_frames)
+        thumbnail = _thumbnail(
+            _best_image([(s.index, s.image_path, None) for s in job.segments]),
+            job.title, job.language, job.width, job.height, scratch, workdir / "thumbnail.jpg",
+        )  # fmt: skip
+    return AssemblyResult(
+        video_path=video,
+        srt_path=srt,
+        vtt_path=vtt,
+        thumbnail_path=thumbnail,
+        duration_seconds=timeline.duration_seconds,
+        frames=frames,
+        render_seconds=round(time.monotonic() - started, 3),
+        segment_starts=timeline.start_seconds(),
+        segment_frames=[s.frames for s in timeline.spans],
     )

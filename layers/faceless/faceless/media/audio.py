@@ -1,23 +1,70 @@
-"""The sound track: narration clips padded to their frame-exact lengths and joined, then music laid
-under it (looped, trimmed, faded, ~18 dB below the voice, ducked further while someone speaks)."""
+"""The sound track, in one audio pass over the whole video (whichever way the picture was rendered):
+
+1. narration: each voice resampled to 48 kHz and padded with silence (or cut) to its segment's exact
+   sample count, so segment k's voice starts on the sample where its first frame starts;
+2. music (optional): looped, trimmed to the video, faded in and out, set MUSIC_BELOW_VOICE_DB under
+   the voice, and ducked under speech by `sidechaincompress` keyed on the narration (the key is
+   boosted and soft-clipped, so the dip is the same ~13 dB for a loud or a soft voice);
+3. the mix normalised in two passes (measure with `ebur128`, then one gain, plus a look-ahead limiter
+   only if the peaks need it) to −14 LUFS integrated with true peak ≤ −1 dBTP (−1.5 aimed, AAC adds
+   a little), encoded to AAC.
+"""
 
 from __future__ import annotations
 
+import math
 import re
+import subprocess
+import wave
 from pathlib import Path
 
+import numpy as np
+from pydantic import BaseModel
+
+from faceless.errors import RenderError
 from faceless.media.ffmpeg import THREADS, run_ffmpeg
 from faceless.media.timeline import AUDIO_RATE, Timeline, sample_at_frame
 
-MUSIC_BELOW_VOICE_DB = 18.0
+TARGET_LUFS = -14.0
+TARGET_TRUE_PEAK = -1.5  # aimed: the AAC encoder's overshoot keeps the result under -1 dBTP
+MUSIC_BELOW_VOICE_DB = 12.0  # music level in the pauses, under the voice's mean level
+DUCK_KEY_BOOST_DB = 40.0  # the narration, boosted and soft-clipped, keys the compressor: any voice saturates it
+DUCK_THRESHOLD = 0.05  # ~ -26 dBFS: the clipped key sits ~25 dB over it
+DUCK_RATIO = 2.1  # ~25 dB over threshold * (1 - 1/2.1) ~= 13 dB of ducking
 MUSIC_FADE_IN_SECONDS = 1.5
 MUSIC_FADE_OUT_SECONDS = 2.5
+AAC_BITRATE = "192k"
 _ASSUMED_VOICE_MEAN_DB = -20.0  # if the narration is silent there is no level to sit under
 _MEAN_VOLUME = re.compile(r"mean_volume:\s*(-?[\d.]+|-inf) dB")
+_EBUR128_SUMMARY = re.compile(r"Integrated loudness:\s*I:\s*(-?[\d.]+|-inf) LUFS.*?True peak:\s*Peak:\s*(-?[\d.]+|-inf) dBFS", re.DOTALL)  # noqa: E501
+
+
+# ------------------------------------------------------------------ levels
+
+
+def _wav_mean_db(path: Path, seconds: float | None = None) -> float | None | str:
+    """Mean (RMS) level of a 16-bit PCM WAV in dBFS with numpy; 'unreadable' for other formats."""
+    try:
+        with wave.open(str(path), "rb") as wav:
+            if wav.getsampwidth() != 2:
+                return "unreadable"
+            frames = wav.getnframes() if seconds is None else min(wav.getnframes(), int(seconds * wav.getframerate()))
+            data = np.frombuffer(wav.readframes(frames), dtype="<i2").astype(np.float64) / 32768.0
+    except (wave.Error, EOFError):
+        return "unreadable"
+    if data.size == 0:
+        return None
+    power = float(np.mean(np.square(data)))
+    if power <= 1e-9:
+        return None
+    return 10 * np.log10(power)
 
 
 def mean_volume_db(path: Path, seconds: float | None = None) -> float | None:
-    """Mean (RMS) level of a file's audio in dBFS, via ffmpeg's volumedetect; None if silent."""
+    """Mean (RMS) level of a file's audio in dBFS; None if silent. WAV read directly, else volumedetect."""
+    level = _wav_mean_db(path, seconds) if path.suffix.lower() == ".wav" else "unreadable"
+    if level != "unreadable":
+        return level  # type: ignore[return-value]
     limit = ["-t", f"{seconds:.3f}"] if seconds else []
     done = run_ffmpeg(
         [*limit, "-i", str(path), "-map", "0:a:0", "-af", "volumedetect", "-f", "null", "-", "-nostats"],
@@ -28,6 +75,24 @@ def mean_volume_db(path: Path, seconds: float | None = None) -> float | None:
     if not found or found[-1] == "-inf" or float(found[-1]) <= -90.0:
         return None
     return float(found[-1])
+
+
+class Loudness(BaseModel):
+    integrated_lufs: float
+    true_peak_dbtp: float
+
+
+def measure_loudness(path: Path) -> Loudness:
+    """Integrated loudness and true peak of a file's audio, by ffmpeg's `ebur128` (EBU R128, 4x oversampled peak)."""
+    done = run_ffmpeg(
+        ["-i", str(path), "-map", "0:a:0", "-af", "ebur128=peak=true:framelog=quiet", "-f", "null", "-", "-nostats"],
+        what=f"measuring the loudness of {path}",
+        quiet=False,
+    )
+    return _parse_ebur128(done.stderr, f"measuring the loudness of {path}")
+
+
+# ------------------------------------------------------------------ narration
 
 
 def render_narration(voices: list[Path], timeline: Timeline, target: Path) -> Path:
@@ -51,6 +116,9 @@ def render_narration(voices: list[Path], timeline: Timeline, target: Path) -> Pa
     return target
 
 
+# ------------------------------------------------------------------ mix
+
+
 def music_gain_db(narration: Path, music: Path, seconds: float) -> float:
     """Gain that puts the music's mean level MUSIC_BELOW_VOICE_DB under the narration's."""
     voice = mean_volume_db(narration) or _ASSUMED_VOICE_MEAN_DB
@@ -61,13 +129,13 @@ def music_gain_db(narration: Path, music: Path, seconds: float) -> float:
 
 
 def mix_graph(narration_input: int, music_input: int | None, total_samples: int, gain_db: float) -> str:
-    """Filter graph ending in [aout]: stereo 48 kHz narration, plus the ducked music bed if any."""
+    """Filter graph ending in [mix]: stereo 48 kHz narration, plus the ducked music bed if any."""
     voice = (
         f"[{narration_input}:a:0]aresample={AUDIO_RATE},aformat=sample_fmts=fltp:channel_layouts=mono,"
-        f"atrim=end_sample={total_samples},pan=stereo|c0=c0|c1=c0"
+        f"apad=whole_len={total_samples},atrim=end_sample={total_samples},asetpts=N/SR/TB"
     )
     if music_input is None:
-        return f"{voice}[aout]"
+        return f"{voice},pan=stereo|c0=c0|c1=c0[mix]"
     seconds = total_samples / AUDIO_RATE
     fade_in = min(MUSIC_FADE_IN_SECONDS, seconds / 4)
     fade_out = min(MUSIC_FADE_OUT_SECONDS, seconds / 4)
@@ -77,12 +145,112 @@ def mix_graph(narration_input: int, music_input: int | None, total_samples: int,
         f"afade=t=in:d={fade_in:.3f},afade=t=out:st={max(0.0, seconds - fade_out):.3f}:d={fade_out:.3f}"
     )
     return (
-        f"{voice},asplit=2[voice][key];{music}[bed];"
-        # ducking: the music dips a few dB more while the voice is above the threshold
-        "[bed][key]sidechaincompress=threshold=0.04:ratio=3:attack=20:release=350[ducked];"
-        "[voice][ducked]amix=inputs=2:duration=first:normalize=0:dropout_transition=0[aout]"
+        f"{voice},asplit=2[voice][keyraw];"
+        f"[keyraw]volume={DUCK_KEY_BOOST_DB:.0f}dB,asoftclip=type=tanh,pan=stereo|c0=c0|c1=c0[key];"
+        f"{music}[bed];"
+        f"[bed][key]sidechaincompress=threshold={DUCK_THRESHOLD}:ratio={DUCK_RATIO}:attack=15:release=250:"
+        "knee=2:detection=rms:link=maximum[ducked];"
+        "[voice]pan=stereo|c0=c0|c1=c0[voice2];"
+        "[voice2][ducked]amix=inputs=2:duration=first:normalize=0:dropout_transition=0[mix]"
     )
 
 
+def _db_to_amplitude(db: float) -> float:
+    return float(10 ** (db / 20))
+
+
+def normalise_filter(loudness: Loudness, extra_gain_db: float = 0.0) -> str:
+    """The pass-2 filter that brings a mix measured at `loudness` to TARGET_LUFS: one gain (the mix's
+    dynamics untouched) when the true peak allows it, else the gain followed by a look-ahead limiter
+    (latency-compensated, so nothing moves in time) holding the peaks under the target."""
+    if not math.isfinite(loudness.integrated_lufs) or loudness.integrated_lufs < -70:
+        return "anull"  # silence: nothing to normalise
+    gain = TARGET_LUFS - loudness.integrated_lufs + extra_gain_db
+    chain = f"volume={gain:.2f}dB"
+    if loudness.true_peak_dbtp + gain > TARGET_TRUE_PEAK:
+        # a true-peak limiter: limiting the 4x oversampled signal catches the peaks between samples
+        limit = _db_to_amplitude(TARGET_TRUE_PEAK - 0.3)
+        chain += (
+            f",aresample={4 * AUDIO_RATE},alimiter=limit={limit:.4f}:attack=5:release=50:level=false:latency=true,"
+            f"aresample={AUDIO_RATE}"
+        )
+    return chain
+
+
+def _limited_correction(mixed: Path, loudness: Loudness) -> float:
+    """Extra gain when the limiter is needed: flattening loud peaks also lowers the integrated loudness
+    (a few loud clicks can weigh 1-2 LU), so measure the limited result and make it up (twice at most)."""
+    extra = 0.0
+    for _ in range(2):
+        chain = normalise_filter(loudness, extra)
+        if "alimiter" not in chain:
+            break
+        done = run_ffmpeg(
+            ["-i", str(mixed), "-af", f"{chain},ebur128=peak=true:framelog=quiet", "-f", "null", "-", "-nostats"],
+            what="measuring the limited sound track",
+            quiet=False,
+        )
+        error = TARGET_LUFS - _parse_ebur128(done.stderr, "measuring the limited sound track").integrated_lufs
+        if abs(error) < 0.3:
+            break
+        extra += error
+    return extra
+
+
+def _parse_ebur128(stderr: bytes, what: str) -> Loudness:
+    found = _EBUR128_SUMMARY.findall(stderr.decode("utf-8", "replace"))
+    if not found:
+        raise RenderError(f"{what}: no ebur128 summary from ffmpeg")
+    integrated, peak = found[-1]
+    return Loudness(
+        integrated_lufs=float("-inf") if integrated == "-inf" else float(integrated),
+        true_peak_dbtp=float("-inf") if peak == "-inf" else float(peak),
+    )
+
+
+def render_soundtrack(narration: Path, music: Path | None, total_samples: int, target: Path) -> Path:
+    """Narration (+ ducked music) mixed, loudness-normalised and encoded to AAC in `target` (.m4a).
+    Pass 1 mixes to a float WAV and measures it (ebur128: integrated loudness, 4x oversampled true
+    peak); pass 2 applies the gain (and, only if the peaks need it, a limiter, whose loss of loudness
+    is measured and made up first) and encodes."""
+    inputs = ["-i", str(narration)]
+    music_input, gain = None, 0.0
+    if music is not None:
+        gain = music_gain_db(narration, music, total_samples / AUDIO_RATE)
+        inputs += ["-stream_loop", "-1", "-i", str(music)]
+        music_input = 1
+    mixed = target.with_name(target.stem + ".mix.wav")
+    graph = (
+        mix_graph(0, music_input, total_samples, gain)
+        + ";[mix]asplit=2[keep][measure];[measure]ebur128=peak=true:framelog=quiet[m]"
+    )
+    done = run_ffmpeg(
+        [*inputs, "-filter_complex", graph, "-map", "[keep]", "-c:a", "pcm_f32le", str(mixed),
+         "-map", "[m]", "-f", "null", "-", "-nostats"],
+        what="mixing the sound track",
+        quiet=False,
+    )  # fmt: skip
+    loudness = _parse_ebur128(done.stderr, "mixing the sound track")
+    extra = _limited_correction(mixed, loudness)
+    run_ffmpeg(
+        ["-i", str(mixed), "-af", f"{normalise_filter(loudness, extra)},atrim=end_sample={total_samples}",
+         *audio_codec_args(), str(target)],
+        what="normalising the sound track",
+    )  # fmt: skip
+    mixed.unlink(missing_ok=True)
+    return target
+
+
 def audio_codec_args() -> list[str]:
-    return ["-c:a", "aac", "-b:a", "192k", "-ar", str(AUDIO_RATE), "-ac", "2", "-threads", str(THREADS)]
+    # the "fast" coder: half the CPU of the default two-loop search, transparent at this bitrate
+    return ["-c:a", "aac", "-aac_coder", "fast", "-b:a", AAC_BITRATE, "-ar", str(AUDIO_RATE), "-ac", "2", "-threads", str(THREADS)]
+
+
+def decode_pcm(path: Path, channels: int = 1) -> np.ndarray:
+    """A file's audio as float32 samples at 48 kHz (mono by default), via ffmpeg."""
+    done = run_ffmpeg(
+        ["-i", str(path), "-map", "0:a:0", "-ac", str(channels), "-ar", str(AUDIO_RATE), "-f", "f32le", "-"],
+        what=f"decoding {path}",
+        stdout=subprocess.PIPE,
+    )
+    return np.frombuffer(done.stdout, np.float32)

@@ -1,25 +1,44 @@
 """Word-timed captions: short groups of words, as SRT, WebVTT and a burned-in ASS script.
 
 All times are frame numbers on the video's timeline (integers), so every caption change lands on a
-frame and the three formats agree. A group never spans two segments: each clip can burn its own.
+frame and the three formats agree. A group never spans two segments: each clip can burn its own, and
+a segment's groups are the same whether computed alone (its clip) or with the others (one render).
+
+Scripts: each word is set in the face of its script (Anton for Latin, Noto CJK / Arabic / Hebrew,
+see fonts.py). CJK narration has no spaces, so speech engines time whole phrases: such tokens are cut
+into chunks of a few characters, timed in proportion to their length, and joined without spaces.
+Lines are broken by us (measured with the same font files, shaped by raqm), at most two per caption,
+and the size shrinks until they fit the safe area: libass never wraps or clips them. Right-to-left
+lines are given in logical order; libass (fribidi + harfbuzz) orders and joins them.
 """
 
 from __future__ import annotations
 
 import re
+from math import ceil
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from faceless.media.fonts import CAPTION_FONT_NAME, em_per_ass_size, text_width
+from faceless.media.fonts import (
+    Face,
+    FontSet,
+    Script,
+    anton_path,
+    em_per_ass_size,
+    is_cjk_char,
+    text_width,
+)
 from faceless.media.timeline import SegmentSpan, snap_to_frame
 from faceless.models import CaptionStyle, WordTiming
 
 MAX_WORDS_PER_GROUP = 4
-MAX_CHARS_PER_GROUP = 24  # about two short lines at the caption size on 9:16
+MAX_UNITS_PER_GROUP = 24  # about two short lines; a CJK character counts 2
+CJK_CHUNK_CHARS = 4  # a CJK phrase is highlighted this many characters at a time
+MAX_LINES = 2
 PAUSE_SPLIT_SECONDS = 0.6  # a longer silence between words starts a new group
 BRIDGE_GAP_SECONDS = 0.3  # a shorter gap between two groups is bridged: no caption flashing off and on
-_ENDS_PHRASE = re.compile(r"[.,!?;:…。，！？、；：—–]['\"”’»)\]]*$")
+_ENDS_PHRASE = re.compile(r"[.,!?;:…。，！？、；：—–؟،؛]['\"”’»」』)\]]*$")
 _SPACES = re.compile(r"\s+")
 _ZERO_WIDTH_SPACE = "\u200b"
 
@@ -33,6 +52,22 @@ class CaptionWord(BaseModel):
     end_frame: int = Field(ge=0)
 
 
+def joiner(left: str, right: str) -> str:
+    """What goes between two words: nothing between CJK characters, else a space."""
+    return "" if left and right and is_cjk_char(left[-1]) and is_cjk_char(right[0]) else " "
+
+
+def join_words(words: list[str]) -> str:
+    text = ""
+    for word in words:
+        text = f"{text}{joiner(text, word)}{word}" if text else word
+    return text
+
+
+def _units(text: str) -> int:
+    return sum(2 if is_cjk_char(c) else 1 for c in text)
+
+
 class CaptionGroup(BaseModel):
     segment_index: int
     words: list[CaptionWord] = Field(min_length=1)
@@ -41,7 +76,7 @@ class CaptionGroup(BaseModel):
 
     @property
     def text(self) -> str:
-        return " ".join(word.text for word in self.words)
+        return join_words([word.text for word in self.words])
 
     def highlight_bounds(self) -> list[tuple[int, int]]:
         """Frames during which each word is the current one: from its start to the next word's start,
@@ -57,6 +92,33 @@ def _clean(word: str) -> str:
     return _SPACES.sub(" ", word).strip()
 
 
+def _split_cjk(text: str, start: float, end: float) -> list[tuple[str, float, float]]:
+    """A CJK token longer than a chunk, cut after punctuation or every CJK_CHUNK_CHARS characters, each
+    piece timed in proportion to its characters (punctuation takes no time)."""
+    if sum(1 for c in text if is_cjk_char(c)) <= CJK_CHUNK_CHARS:
+        return [(text, start, end)]
+    phrases, current = [], ""
+    for char in text:  # phrases end after punctuation; punctuation stays with the characters before it
+        if current and not _ENDS_PHRASE.match(char) and _ENDS_PHRASE.match(current[-1]):
+            phrases.append(current)
+            current = ""
+        current += char
+    phrases.append(current)
+    pieces = []
+    for phrase in phrases:  # each phrase cut into nearly equal pieces of at most CJK_CHUNK_CHARS
+        spoken = sum(1 for c in phrase if not _ENDS_PHRASE.match(c))
+        count = max(1, -(-spoken // CJK_CHUNK_CHARS))
+        cuts = [round(k * len(phrase) / count) for k in range(count + 1)]
+        pieces.extend(phrase[a:b] for a, b in zip(cuts, cuts[1:], strict=False) if phrase[a:b])
+    weights = [max(1, sum(1 for c in p if not _ENDS_PHRASE.match(c))) for p in pieces]
+    total, cursor, out = sum(weights), 0, []
+    for piece, weight in zip(pieces, weights, strict=True):
+        piece_start = start + (end - start) * cursor / total
+        cursor += weight
+        out.append((piece, piece_start, start + (end - start) * cursor / total))
+    return out
+
+
 def _segment_words(span: SegmentSpan, words: list[WordTiming], fps: int) -> list[CaptionWord]:
     """The segment's words on the global timeline, snapped to frames and kept inside the segment."""
     placed = []
@@ -64,9 +126,10 @@ def _segment_words(span: SegmentSpan, words: list[WordTiming], fps: int) -> list
         text = _clean(timing.word)
         if not text:
             continue
-        start = min(span.start_frame + snap_to_frame(timing.start, fps), span.end_frame)
-        end = min(span.start_frame + snap_to_frame(max(timing.end, timing.start), fps), span.end_frame)
-        placed.append(CaptionWord(text=text, start_frame=start, end_frame=max(start, end)))
+        for piece, start_s, end_s in _split_cjk(text, timing.start, max(timing.end, timing.start)):
+            start = min(span.start_frame + snap_to_frame(start_s, fps), span.end_frame)
+            end = min(span.start_frame + snap_to_frame(end_s, fps), span.end_frame)
+            placed.append(CaptionWord(text=piece, start_frame=start, end_frame=max(start, end)))
     return placed
 
 
@@ -74,11 +137,11 @@ def _starts_new_group(group: list[CaptionWord], word: CaptionWord, fps: int) -> 
     if not group:
         return False
     previous = group[-1]
-    chars = sum(len(w.text) + 1 for w in group) + len(word.text)
+    units = _units(join_words([w.text for w in group] + [word.text]))
     return (
         len(group) >= MAX_WORDS_PER_GROUP
         or bool(_ENDS_PHRASE.search(previous.text))
-        or chars > MAX_CHARS_PER_GROUP
+        or units > MAX_UNITS_PER_GROUP
         or (word.start_frame - previous.end_frame) > PAUSE_SPLIT_SECONDS * fps
     )
 
@@ -86,9 +149,7 @@ def _starts_new_group(group: list[CaptionWord], word: CaptionWord, fps: int) -> 
 def _groups_of(segment_index: int, words: list[CaptionWord], segment_end: int, fps: int) -> list[CaptionGroup]:
     chunks: list[list[CaptionWord]] = []
     for word in words:
-        if _starts_new_group(chunks[-1] if chunks else [], word, fps):
-            chunks.append([])
-        if not chunks:
+        if not chunks or _starts_new_group(chunks[-1], word, fps):
             chunks.append([])
         chunks[-1].append(word)
     groups = []
@@ -113,6 +174,12 @@ def build_caption_groups(segments: list[tuple[SegmentSpan, list[WordTiming]]], f
     for span, words in segments:
         groups.extend(_groups_of(span.index, _segment_words(span, words, fps), span.end_frame, fps))
     return groups
+
+
+def caption_texts(groups: list[CaptionGroup], uppercase: bool = True) -> list[str]:
+    """Every text a caption script will draw (for choosing and cutting the fonts)."""
+    texts = [w.text for g in groups for w in g.words]
+    return texts + ([t.upper() for t in texts] if uppercase else [])
 
 
 # ------------------------------------------------------------------ SRT and WebVTT
@@ -151,41 +218,82 @@ def to_vtt(groups: list[CaptionGroup], fps: int) -> str:
     return "\n".join(cues)
 
 
-# ------------------------------------------------------------------ ASS (burned in)
+# ------------------------------------------------------------------ layout: the safe area
 
 
 class CaptionLayout(BaseModel):
-    """Where and how big captions are drawn, in the video's pixels (PlayRes = frame size)."""
+    """Where and how big captions are drawn, in the video's pixels (PlayRes = frame size).
+
+    The safe area is the box the text must stay inside: 9:16 keeps clear of the bottom ~quarter
+    (title, description, buttons) and of the right-hand column of buttons; 1:1 and 16:9 keep a
+    broadcast-style margin. Captions sit at the bottom of the safe area, centred in it."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
 
     width: int
     height: int
     style: CaptionStyle
-    em_pixels: int  # Anton's em in pixels (what Pillow measures with)
-    font_size: int  # the ASS Fontsize giving that em under libass
-    margin_side: int  # left and right: centred, clear of the right-hand UI column on 9:16
-    margin_bottom: int  # clear of the bottom ~20% (titles, buttons) on 9:16
+    em_pixels: int  # the em of the Latin face, in pixels
+    margin_left: int
+    margin_right: int
+    margin_bottom: int
+    margin_top: int
     uppercase: bool
     outline: float
     shadow: float
+    fonts: FontSet | None = None  # None: Anton only (Latin captions)
 
     @property
     def safe_width(self) -> int:
-        return self.width - 2 * self.margin_side
+        return self.width - self.margin_left - self.margin_right
+
+    @property
+    def safe_box(self) -> tuple[int, int, int, int]:
+        """left, top, right, bottom (exclusive) of the area captions must stay inside."""
+        return self.margin_left, self.margin_top, self.width - self.margin_right, self.height - self.margin_bottom
+
+    @property
+    def margin_side(self) -> int:  # the narrower side margin (kept for callers of the first version)
+        return min(self.margin_left, self.margin_right)
+
+    def face(self, text: str) -> Face:
+        if self.fonts is None:
+            return Face(Script.latin, "Anton", anton_path())
+        return self.fonts.face_for(text)
+
+    @property
+    def primary(self) -> Face:
+        return self.fonts.primary if self.fonts is not None else Face(Script.latin, "Anton", anton_path())
+
+    def em_for(self, face: Face) -> int:
+        """Non-Latin faces have a smaller eye than Anton's tall caps: give them a slightly larger em."""
+        return round(self.em_pixels * (1.0 if face.script is Script.latin else 0.86))
+
+    def font_size_for(self, face: Face) -> float:
+        return self.em_for(face) / em_per_ass_size(face.path)
+
+    @property
+    def font_size(self) -> int:
+        return round(self.font_size_for(self.primary))
 
 
 _STYLE_EM = {CaptionStyle.bold: 0.10, CaptionStyle.karaoke: 0.082, CaptionStyle.minimal: 0.058}
 _WHITE, _YELLOW, _BLACK = "&H00FFFFFF", "&H0000FFFF", "&H00000000"
 
 
-def caption_layout(width: int, height: int, style: CaptionStyle) -> CaptionLayout:
+def safe_margins(width: int, height: int) -> tuple[float, float, float, float]:
+    """left, right, bottom, top margins as fractions of the frame, per format."""
+    if height > width:  # 9:16 and other portrait frames: platform UI on the right and at the bottom
+        return 0.08, 0.16, 0.25, 0.12
+    if height == width:
+        return 0.08, 0.08, 0.14, 0.08
+    return 0.10, 0.10, 0.10, 0.08
+
+
+def caption_layout(width: int, height: int, style: CaptionStyle, fonts: FontSet | None = None) -> CaptionLayout:
     base = min(width, height)  # the frame's short side: the same text size in every format
     em = max(8, round(base * _STYLE_EM[style]))
-    if height > width:  # 9:16 and other portrait frames
-        side, bottom = 0.12 * width, 0.28 * height
-    elif height == width:
-        side, bottom = 0.08 * width, 0.16 * height
-    else:
-        side, bottom = 0.10 * width, 0.11 * height
+    left, right, bottom, top = safe_margins(width, height)
     outline = {CaptionStyle.bold: 0.085, CaptionStyle.karaoke: 0.2, CaptionStyle.minimal: 0.04}[style] * em
     shadow = {CaptionStyle.bold: 0.03, CaptionStyle.karaoke: 0.0, CaptionStyle.minimal: 0.05}[style] * em
     return CaptionLayout(
@@ -193,13 +301,18 @@ def caption_layout(width: int, height: int, style: CaptionStyle) -> CaptionLayou
         height=height,
         style=style,
         em_pixels=em,
-        font_size=round(em / em_per_ass_size()),
-        margin_side=round(side),
-        margin_bottom=round(bottom),
+        margin_left=round(left * width),
+        margin_right=round(right * width),
+        margin_bottom=round(bottom * height),
+        margin_top=round(top * height),
         uppercase=style is not CaptionStyle.minimal,
         outline=round(outline, 1),
         shadow=round(shadow, 1),
+        fonts=fonts,
     )
+
+
+# ------------------------------------------------------------------ ASS (burned in)
 
 
 def ass_escape(text: str) -> str:
@@ -226,40 +339,90 @@ def _style_line(layout: CaptionLayout) -> str:
         primary, secondary, outline_colour, back, border_style = _WHITE, _YELLOW, "&H40000000", "&H90000000", 1
     else:
         primary, secondary, outline_colour, back, border_style = _WHITE, _YELLOW, _BLACK, "&H80000000", 1
+    face = layout.primary
     fields = [
-        "Caption", CAPTION_FONT_NAME, layout.font_size, primary, secondary, outline_colour, back,
+        "Caption", face.family, round(layout.font_size_for(face), 2), primary, secondary, outline_colour, back,
         0, 0, 0, 0, 100, 100, 0, 0, border_style, layout.outline, layout.shadow,
-        2, layout.margin_side, layout.margin_side, layout.margin_bottom, 1,
+        # the border and shadow are drawn outside the glyphs' box: keep them inside the safe area too
+        2, layout.margin_left, layout.margin_right, layout.margin_bottom + ceil(layout.outline + layout.shadow), 1,
     ]  # fmt: skip
     return "Style: " + ",".join(str(f) for f in fields)
 
 
-def _fit_tag(words: list[str], layout: CaptionLayout) -> str:
-    """A smaller font for this event if its longest word alone would not fit the safe width."""
-    room = (layout.safe_width - 2 * layout.outline) * 0.96  # libass and Pillow hint a little differently
-    widest = max(text_width(w, layout.em_pixels) for w in words)
-    if widest <= room:
+def _display(word: str, layout: CaptionLayout) -> str:
+    # only caseless scripts are left alone by upper(); Latin is shouted, as the bold styles do
+    return word.upper() if layout.uppercase else word
+
+
+def _measure(text: str, face: Face, em: int) -> float:
+    return float(text_width(text, em, face.path))
+
+
+def break_lines(words: list[str], layout: CaptionLayout) -> tuple[list[list[int]], float]:
+    """Word indices per line and a scale (<= 1) for the font so that every line fits the safe width,
+    in at most MAX_LINES lines. Greedy filling, then balanced into the fewest lines."""
+    # libass and Pillow hint a little differently: a few percent to spare
+    room = (layout.safe_width - 2 * layout.outline - layout.shadow) * 0.94
+    faces = [layout.face(w) for w in words]
+    widths = [_measure(w, f, layout.em_for(f)) for w, f in zip(words, faces, strict=True)]
+    spaces = [
+        0.0 if i == 0 or not joiner(words[i - 1], words[i]) else _measure(" ", faces[i], layout.em_for(faces[i]))
+        for i in range(len(words))
+    ]
+
+    def line_width(indices: list[int]) -> float:
+        return sum(widths[i] + (spaces[i] if n else 0.0) for n, i in enumerate(indices))
+
+    def fill(limit: float) -> list[list[int]]:
+        lines: list[list[int]] = []
+        for i in range(len(words)):
+            if lines and line_width([*lines[-1], i]) <= limit:
+                lines[-1].append(i)
+            else:
+                lines.append([i])
+        return lines
+
+    lines = fill(room)
+    if len(lines) == 2 and len(words) >= 2:  # balance two lines: the split with the narrower widest line
+        best = min(range(1, len(words)), key=lambda k: max(line_width(list(range(k))), line_width(list(range(k, len(words))))))
+        lines = [list(range(best)), list(range(best, len(words)))]
+    if len(lines) <= MAX_LINES and all(line_width(line) <= room for line in lines):
+        return lines, 1.0
+    # too long for two lines at this size: the best two-line split, scaled down to fit
+    if len(words) == 1:
+        return [[0]], room / widths[0]
+    best = min(range(1, len(words)), key=lambda k: max(line_width(list(range(k))), line_width(list(range(k, len(words))))))
+    lines = [list(range(best)), list(range(best, len(words)))]
+    return lines, min(1.0, room / max(line_width(line) for line in lines))
+
+
+def _word_tags(layout: CaptionLayout, face: Face, scale: float, highlight: str) -> str:
+    size = layout.font_size_for(face) * scale
+    return f"{{\\r\\fn{face.family}\\fs{size:.2f}{highlight}}}"
+
+
+def _highlight(layout: CaptionLayout, position: int, current: int | None) -> str:
+    if current is None:
         return ""
-    return f"\\fs{max(1, int(layout.font_size * room / widest))}"
+    if layout.style is CaptionStyle.minimal:
+        return "" if position == current else "\\1a&H68&\\3a&HA8&"  # others dimmed, the spoken word bright
+    return f"\\c{_YELLOW}&" if position == current else ""
 
 
-def _display_words(group: CaptionGroup, layout: CaptionLayout) -> list[str]:
-    return [w.text.upper() if layout.uppercase else w.text for w in group.words]
-
-
-def _highlighted_line(words: list[str], current: int, style: CaptionStyle, fit: str) -> str:
-    """The group's line with word `current` marked; `\\r` + fit returns to the (fitted) style after a mark."""
-    reset = f"{{\\r{fit}}}"
-    parts = []
-    for position, word in enumerate(words):
-        literal = ass_escape(word)
-        if style is CaptionStyle.minimal and position != current:
-            parts.append(f"{{\\1a&H68&\\3a&HA8&}}{literal}{reset}")  # others dimmed, the spoken word bright
-        elif style is not CaptionStyle.minimal and position == current:
-            parts.append(f"{{\\c{_YELLOW}&}}{literal}{reset}")
-        else:
-            parts.append(literal)
-    return " ".join(parts)
+def _line_text(
+    words: list[str], lines: list[list[int]], layout: CaptionLayout, scale: float, current: int | None,
+    karaoke: list[int] | None = None,
+) -> str:  # fmt: skip
+    out = []
+    for line_number, line in enumerate(lines):
+        if line_number:
+            out.append("\\N")
+        for n, i in enumerate(line):
+            face = layout.face(words[i])
+            gap = joiner(words[i - 1], words[i]) if n else ""
+            sweep = f"{{\\kf{karaoke[i]}}}" if karaoke is not None else ""
+            out.append(f"{gap}{_word_tags(layout, face, scale, _highlight(layout, i, current))}{sweep}{ass_escape(words[i])}")
+    return "".join(out)
 
 
 def _dialogue(start: int, end: int, text: str, fps: int, offset: int) -> str:
@@ -267,19 +430,16 @@ def _dialogue(start: int, end: int, text: str, fps: int, offset: int) -> str:
 
 
 def _group_events(group: CaptionGroup, layout: CaptionLayout, fps: int, offset: int) -> list[str]:
-    words = _display_words(group, layout)
-    fit = _fit_tag(words, layout)
-    prefix = f"{{{fit}}}" if fit else ""
+    words = [_display(w.text, layout) for w in group.words]
+    lines, scale = break_lines(words, layout)
     bounds = group.highlight_bounds()
     if layout.style is CaptionStyle.karaoke:
         # one event; each word's \kf lasts until the next word starts (centiseconds, on frame-exact cuts)
-        pieces = []
-        for word, (start, end) in zip(words, bounds, strict=True):
-            centis = (end - offset) * 100 // fps - (start - offset) * 100 // fps
-            pieces.append(f"{{\\kf{centis}}}{ass_escape(word)}")
-        return [_dialogue(group.start_frame, group.end_frame, prefix + " ".join(pieces), fps, offset)]
+        kf = [(end - offset) * 100 // fps - (start - offset) * 100 // fps for start, end in bounds]
+        text = _line_text(words, lines, layout, scale, None, karaoke=kf)
+        return [_dialogue(group.start_frame, group.end_frame, text, fps, offset)]
     return [
-        _dialogue(start, end, prefix + _highlighted_line(words, current, layout.style, fit), fps, offset)
+        _dialogue(start, end, _line_text(words, lines, layout, scale, current), fps, offset)
         for current, (start, end) in enumerate(bounds)
         if end > start
     ]
@@ -292,7 +452,7 @@ def to_ass(groups: list[CaptionGroup], layout: CaptionLayout, fps: int, offset_f
         "ScriptType: v4.00+",
         f"PlayResX: {layout.width}",
         f"PlayResY: {layout.height}",
-        "WrapStyle: 0",
+        "WrapStyle: 2",  # we break the lines ourselves (break_lines): libass must not re-wrap them
         "ScaledBorderAndShadow: yes",
         "YCbCr Matrix: TV.709",
         "",

@@ -1,22 +1,76 @@
-"""The caption and title face (Anton, OFL, from the fontpkg-anton wheel) and its metrics.
+"""Caption and title faces, chosen by script, shipped as wheels (all SIL OFL):
 
-libass sizes a font like VSFilter does: an ASS `Fontsize` is the height usWinAscent + usWinDescent
-(OS/2 table), not the em. Anton's em is only ~0.58 of that, so to measure a caption with Pillow (which
-sizes by em) we convert with the ratio read from the font file itself.
+- Latin (and Greek, Vietnamese): Anton, a static bold display face (`fontpkg-anton`);
+- Cyrillic (Anton has none): Noto Sans, pinned condensed and extra-bold to sit beside Anton (`fontpkg-noto-sans`);
+- Chinese (simplified / traditional), Japanese, Korean: Noto Sans SC / TC / JP / KR (`justmytype-intl-cjk`);
+- Arabic (Arabic, Persian, Urdu...) and Hebrew: Noto Sans Arabic / Hebrew (`justmytype-intl-rtl`).
+
+The Noto faces are variable fonts whose default instance is Thin (CJK) or Regular, and libass renders
+a variable font's default instance only. So for each video we cut each needed face down to the
+characters its captions (and title) use and pin its weight axis to a heavy weight (fontTools subset +
+instancer: ~0.4 s for a CJK face, a few kB out), renamed to a family of our own ("Faceless SC"...).
+libass finds them by that name in `fontsdir`; Pillow measures and draws with the same files.
+
+libass sizes a font like VSFilter does: an ASS `Fontsize` is usWinAscent + usWinDescent (OS/2), not
+the em, so `em_per_ass_size` converts between the two with the ratio read from each font file.
 """
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import struct
+import threading
+import unicodedata
+from dataclasses import dataclass
+from enum import StrEnum
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 
 from PIL import ImageFont
 
-from faceless.errors import ConfigurationError
+from faceless.errors import ConfigurationError, RenderError
 
 CAPTION_FONT_NAME = "Anton"
+
+
+class Script(StrEnum):
+    latin = "latin"
+    cyrillic = "cyrillic"
+    sc = "sc"  # Chinese, simplified
+    tc = "tc"  # Chinese, traditional
+    jp = "jp"
+    kr = "kr"
+    arabic = "arabic"
+    hebrew = "hebrew"
+
+
+@dataclass(frozen=True)
+class _Source:
+    package: str
+    pattern: str  # glob under the package's folder
+    weight: float | None  # the wght axis value pinned in the instance (None: a static face)
+    rtl: bool = False
+    width: float | None = None  # the wdth axis value pinned (None: the face's default)
+
+
+_SOURCES: dict[Script, _Source] = {
+    Script.cyrillic: _Source("fontpkg_noto_sans", "files/NotoSans[[]wdth*.ttf", 800, width=75),
+    Script.sc: _Source("justmytype_intl_cjk", "fonts/ofl/notosanssc/NotoSansSC*.ttf", 800),
+    Script.tc: _Source("justmytype_intl_cjk", "fonts/ofl/notosanstc/NotoSansTC*.ttf", 800),
+    Script.jp: _Source("justmytype_intl_cjk", "fonts/ofl/notosansjp/NotoSansJP*.ttf", 800),
+    Script.kr: _Source("justmytype_intl_cjk", "fonts/ofl/notosanskr/NotoSansKR*.ttf", 800),
+    Script.arabic: _Source("justmytype_intl_rtl", "fonts/ofl/notosansarabic/NotoSansArabic*.ttf", 800, rtl=True),
+    Script.hebrew: _Source("justmytype_intl_rtl", "fonts/ofl/notosanshebrew/NotoSansHebrew*.ttf", 800, rtl=True),
+}
+CJK_SCRIPTS = frozenset({Script.sc, Script.tc, Script.jp, Script.kr})
+RTL_SCRIPTS = frozenset({Script.arabic, Script.hebrew})
+# characters every subset keeps, whatever the text: digits, basic punctuation, space
+_ALWAYS = " 0123456789.,!?:;'\"()-%…、。，！？：；「」『』《》（）—·،؛؟"
+
+
+# ------------------------------------------------------------------ where the faces are
 
 
 @lru_cache(maxsize=1)
@@ -31,6 +85,102 @@ def anton_path() -> Path:
     return path
 
 
+@lru_cache(maxsize=16)
+def source_path(script: Script) -> Path:
+    """The shipped font file for a script (the full variable face)."""
+    if script is Script.latin:
+        return anton_path()
+    source = _SOURCES[script]
+    try:
+        root = Path(str(resources.files(source.package)))
+    except ModuleNotFoundError as exc:
+        wheel = source.package.replace("_", "-")
+        raise ConfigurationError(f"{wheel} is not installed: no font for {script.value} captions") from exc
+    found = sorted(root.glob(source.pattern))
+    if not found:
+        raise ConfigurationError(f"font for {script.value} captions missing under {root}")
+    return found[0]
+
+
+# ------------------------------------------------------------------ which script a text is in
+
+
+def language_script(language: str) -> Script:
+    """The face a language's captions are set in by default (its words may still switch per script)."""
+    code = language.lower()
+    primary = code.split("-")[0]
+    if primary == "zh":
+        traditional = any(tag in code for tag in ("-tw", "-hk", "-mo", "-hant"))
+        return Script.tc if traditional else Script.sc
+    return {
+        "ru": Script.cyrillic,
+        "uk": Script.cyrillic,
+        "be": Script.cyrillic,
+        "bg": Script.cyrillic,
+        "sr": Script.cyrillic,
+        "mk": Script.cyrillic,
+        "kk": Script.cyrillic,
+        "ky": Script.cyrillic,
+        "mn": Script.cyrillic,
+        "tg": Script.cyrillic,
+        "ja": Script.jp,
+        "ko": Script.kr,
+        "ar": Script.arabic,
+        "fa": Script.arabic,
+        "ur": Script.arabic,
+        "ps": Script.arabic,
+        "ug": Script.arabic,
+        "ku": Script.arabic,
+        "sd": Script.arabic,
+        "he": Script.hebrew,
+        "iw": Script.hebrew,
+        "yi": Script.hebrew,
+    }.get(primary, Script.latin)
+
+
+def char_script(char: str) -> Script | None:
+    """The script of one character, or None for neutral ones (digits, punctuation, spaces)."""
+    point = ord(char)
+    if 0x0400 <= point <= 0x052F or 0x1C80 <= point <= 0x1C8F or 0xA640 <= point <= 0xA69F:
+        return Script.cyrillic
+    if 0x0590 <= point <= 0x05FF or 0xFB1D <= point <= 0xFB4F:
+        return Script.hebrew
+    if 0x0600 <= point <= 0x08FF or 0xFB50 <= point <= 0xFDFF or 0xFE70 <= point <= 0xFEFF:
+        return Script.arabic
+    if 0x3040 <= point <= 0x30FF or 0x31F0 <= point <= 0x31FF:
+        return Script.jp  # kana
+    if 0x1100 <= point <= 0x11FF or 0x3130 <= point <= 0x318F or 0xAC00 <= point <= 0xD7AF:
+        return Script.kr  # hangul
+    if 0x3400 <= point <= 0x9FFF or 0xF900 <= point <= 0xFAFF or 0x20000 <= point <= 0x3134F:
+        return Script.sc  # han: which CJK face draws it depends on the language
+    category = unicodedata.category(char)
+    if category.startswith("L"):
+        return Script.latin
+    return None
+
+
+def is_cjk_char(char: str) -> bool:
+    return char_script(char) in CJK_SCRIPTS or 0x3000 <= ord(char) <= 0x303F or 0xFF00 <= ord(char) <= 0xFFEF
+
+
+def text_script(text: str, language: str) -> Script:
+    """The face a word is set in: its first letter's script (han follows the language's CJK face)."""
+    default = language_script(language)
+    for char in text:
+        script = char_script(char)
+        if script is None:
+            continue
+        if script is Script.sc and default in CJK_SCRIPTS:
+            return default
+        if script is Script.jp and default is Script.kr:
+            return Script.jp
+        return script
+    return default  # digits and punctuation only: the language's face
+
+
+# ------------------------------------------------------------------ metrics
+
+
 def _sfnt_tables(data: bytes) -> dict[str, int]:
     count = struct.unpack(">H", data[4:6])[0]
     tables = {}
@@ -40,7 +190,7 @@ def _sfnt_tables(data: bytes) -> dict[str, int]:
     return tables
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=64)
 def em_per_ass_size(font: Path | None = None) -> float:
     """Pixels of em per unit of ASS Fontsize for this font: unitsPerEm / (winAscent + winDescent)."""
     data = (font or anton_path()).read_bytes()
@@ -50,18 +200,127 @@ def em_per_ass_size(font: Path | None = None) -> float:
     return units_per_em / (win_ascent + win_descent)
 
 
-@lru_cache(maxsize=32)
-def pil_font(em_pixels: int) -> ImageFont.FreeTypeFont:
-    return ImageFont.truetype(str(anton_path()), max(1, em_pixels))
+@lru_cache(maxsize=64)
+def pil_font(em_pixels: int, font: Path | None = None) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(str(font or anton_path()), max(1, em_pixels), layout_engine=ImageFont.Layout.RAQM)
 
 
-def text_width(text: str, em_pixels: int) -> int:
-    """Advance width of one line of text in Anton at this em size, in pixels."""
-    return int(round(pil_font(em_pixels).getlength(text)))
+def text_width(text: str, em_pixels: int, font: Path | None = None) -> int:
+    """Advance width of one line of text (shaped, so Arabic joins) at this em size, in pixels."""
+    return int(round(pil_font(em_pixels, font).getlength(text)))
+
+
+# ------------------------------------------------------------------ per-video faces
+
+
+@dataclass(frozen=True)
+class Face:
+    script: Script
+    family: str  # the name libass looks up (ASS Fontname / \fn)
+    path: Path  # the file in the fonts folder (Pillow measures and draws with it)
+
+    @property
+    def em_per_ass_size(self) -> float:
+        return em_per_ass_size(self.path)
+
+    @property
+    def rtl(self) -> bool:
+        return self.script in RTL_SCRIPTS
+
+
+@dataclass(frozen=True)
+class FontSet:
+    folder: Path  # libass `fontsdir`
+    faces: dict[Script, Face]
+    language: str
+
+    @property
+    def primary(self) -> Face:
+        return self.face(language_script(self.language))
+
+    def face(self, script: Script) -> Face:
+        return self.faces.get(script) or self.faces[Script.latin]
+
+    def face_for(self, text: str) -> Face:
+        return self.face(text_script(text, self.language))
+
+
+_INSTANCE_LOCK = threading.Lock()  # fontTools is pure Python: no gain from running two at once
+
+
+def _subset_instance(script: Script, chars: str, target: Path) -> None:
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+    from fontTools.varLib import instancer
+
+    source = _SOURCES[script]
+    family = f"Faceless {script.value.upper()}"
+    with _INSTANCE_LOCK:
+        font = TTFont(str(source_path(script)))
+        options = subset.Options()
+        options.layout_features = ["*"]  # Arabic joining, ligatures, CJK vertical forms...
+        options.name_IDs = ["*"]
+        options.notdef_outline = True
+        options.hinting = False  # libass renders unhinted
+        subsetter = subset.Subsetter(options)
+        subsetter.populate(text=chars + _ALWAYS)
+        subsetter.subset(font)
+        if "fvar" in font and source.weight is not None:
+            axes = {axis.axisTag: axis for axis in font["fvar"].axes}
+            pins = {"wght": max(axes["wght"].minValue, min(axes["wght"].maxValue, source.weight))}
+            if "wdth" in axes:
+                wanted = source.width if source.width is not None else axes["wdth"].defaultValue
+                pins["wdth"] = max(axes["wdth"].minValue, min(axes["wdth"].maxValue, wanted))
+            font = instancer.instantiateVariableFont(font, pins, updateFontNames=False)
+        names = font["name"]
+        for record in list(names.names):
+            if record.nameID in (16, 17, 21, 22, 25):
+                names.removeNames(nameID=record.nameID)
+        ps_name = family.replace(" ", "-")
+        for name_id, value in ((1, family), (2, "Regular"), (3, ps_name), (4, family), (6, ps_name)):
+            names.setName(value, name_id, 3, 1, 0x409)
+            names.setName(value, name_id, 1, 0, 0)
+        font["OS/2"].fsSelection = (font["OS/2"].fsSelection & ~0b1100001) | 0b1000000  # REGULAR, not bold/italic
+        font["head"].macStyle = 0
+        font.save(str(target))
+
+
+def prepare_fonts(folder: Path, texts: list[str], language: str) -> FontSet:
+    """Write into `folder` the faces these texts need (Anton always), subset and pinned as described
+    above; the same texts always give the same files. Returns the faces by script."""
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(anton_path(), folder / anton_path().name)
+    faces = {Script.latin: Face(Script.latin, CAPTION_FONT_NAME, folder / anton_path().name)}
+    needed: dict[Script, set[str]] = {}
+    default = language_script(language)
+    if default is not Script.latin:
+        needed[default] = set()
+    for text in texts:
+        for char in text:
+            if char.isspace():
+                continue
+            script = text_script(char, language) if char_script(char) is not None else default
+            if script is not Script.latin:
+                needed.setdefault(script, set()).add(char)
+    for script, chars in sorted(needed.items()):
+        charset = "".join(sorted(chars))
+        digest = hashlib.sha256(charset.encode()).hexdigest()[:10]
+        target = folder / f"Faceless-{script.value}-{digest}.ttf"
+        try:
+            if not target.is_file():
+                for stale in folder.glob(f"Faceless-{script.value}-*.ttf"):
+                    stale.unlink()  # one file per family, or libass may pick an older subset
+                _subset_instance(script, charset, target)
+        except ConfigurationError:
+            raise
+        except Exception as exc:  # fontTools raises many kinds; any of them means no usable face
+            raise RenderError(f"preparing the {script.value} caption font failed: {exc}") from exc
+        faces[script] = Face(script, f"Faceless {script.value.upper()}", target)
+    return FontSet(folder=folder, faces=faces, language=language)
 
 
 def install_fonts(folder: Path) -> Path:
-    """Copy the caption face into `folder` (libass's `fontsdir`), so the filter graph names a plain path."""
+    """Copy the Latin caption face into `folder` (libass's `fontsdir`)."""
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copy2(anton_path(), folder / anton_path().name)
     return folder

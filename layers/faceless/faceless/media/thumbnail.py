@@ -1,5 +1,6 @@
-"""The thumbnail: the first picture, cover-fitted to the video's size, with the title set in Anton over
-a dark gradient so it reads on any image."""
+"""The thumbnail: the strongest segment picture (most contrast and detail), cover-fitted to the
+thumbnail size (1280x720 for 16:9, else the video's size), with the title set in the caption face of
+its script over a dark gradient so it reads on any image."""
 
 from __future__ import annotations
 
@@ -9,38 +10,89 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from faceless.errors import RenderError
-from faceless.media.fonts import pil_font, text_width
+from faceless.media.captions import joiner
+from faceless.media.fonts import Face, FontSet, Script, anton_path, is_cjk_char, pil_font, text_width
 from faceless.media.images import cover_fit, load_rgb
 
 MAX_TITLE_LINES = 4
-_LINE_SPACING = 1.08  # of the em; Anton's caps are tall, lines sit close
+_LINE_SPACING = 1.12  # of the em
+_LATIN = Face(Script.latin, "Anton", anton_path())
 
 
-def wrap_to_width(words: list[str], em_pixels: int, max_width: int) -> list[str] | None:
-    """Greedy line breaking by measured width; None if a single word is wider than `max_width`."""
+def thumbnail_size(width: int, height: int) -> tuple[int, int]:
+    """1280x720 for landscape videos (what the platforms ask for), else the video's own size."""
+    return (1280, 720) if width > height else (width, height)
+
+
+def image_strength(path: Path) -> float:
+    """How strong a picture is as a cover: luma contrast plus fine detail (mean |Laplacian|), on a
+    small copy; very dark or washed-out pictures score lower."""
+    import cv2
+
+    with Image.open(path) as opened:
+        opened.draft("L", (320, 320))
+        small = opened.convert("L")
+        small.thumbnail((256, 256))
+    luma = np.asarray(small, dtype=np.float32)
+    contrast = float(luma.std())
+    detail = float(np.abs(cv2.Laplacian(luma, cv2.CV_32F)).mean())
+    brightness = float(luma.mean())
+    exposure = min(1.0, brightness / 50.0, (255.0 - brightness) / 50.0)
+    return round((contrast + 3.0 * detail) * max(0.2, exposure), 4)
+
+
+def strongest_image(paths: list[Path]) -> Path:
+    """The picture with the highest `image_strength` (the first one on ties)."""
+    if not paths:
+        raise RenderError("no picture to make a thumbnail from")
+    scores = [image_strength(p) for p in paths]
+    return paths[int(np.argmax(scores))]
+
+
+def _tokens(title: str, uppercase: bool) -> list[str]:
+    """Words to break lines between: spaced words, and single characters inside CJK runs."""
+    tokens: list[str] = []
+    for word in title.split():
+        word = word.upper() if uppercase else word
+        run = ""
+        for char in word:
+            if is_cjk_char(char):
+                if run:
+                    tokens.append(run)
+                    run = ""
+                tokens.append(char)
+            else:
+                run += char
+        if run:
+            tokens.append(run)
+    return tokens or [" "]
+
+
+def wrap_to_width(tokens: list[str], em_pixels: int, max_width: int, face: Face = _LATIN) -> list[str] | None:
+    """Greedy line breaking by measured width; None if a single token is wider than `max_width`."""
     lines: list[str] = []
-    for word in words:
-        if text_width(word, em_pixels) > max_width:
+    for token in tokens:
+        if text_width(token, em_pixels, face.path) > max_width:
             return None
-        candidate = f"{lines[-1]} {word}" if lines else word
-        if lines and text_width(candidate, em_pixels) <= max_width:
+        candidate = f"{lines[-1]}{joiner(lines[-1], token)}{token}" if lines else token
+        if lines and text_width(candidate, em_pixels, face.path) <= max_width:
             lines[-1] = candidate
         else:
-            lines.append(word)
+            lines.append(token)
     return lines
 
 
-def fit_title(title: str, width: int, height: int) -> tuple[int, list[str]]:
+def fit_title(title: str, width: int, height: int, face: Face = _LATIN) -> tuple[int, list[str]]:
     """The largest em size (and its lines) at which the title fits in <= 4 lines inside the margins."""
-    words = title.upper().split() or [" "]
+    tokens = _tokens(title, uppercase=face.script is Script.latin)
     max_width = int(width * 0.84)
     em = round(min(width, height) * 0.14)
     while em > 8:
-        lines = wrap_to_width(words, em, max_width)
+        lines = wrap_to_width(tokens, em, max_width, face)
         if lines is not None and len(lines) <= MAX_TITLE_LINES:
             return em, lines
         em = int(em * 0.92)
-    return 8, [" ".join(words)]
+    return 8, [" ".join(tokens)]
 
 
 def _dark_gradient(width: int, height: int) -> Image.Image:
@@ -53,13 +105,17 @@ def _dark_gradient(width: int, height: int) -> Image.Image:
     return layer
 
 
-def make_thumbnail(image_path: Path, title: str, width: int, height: int, target: Path) -> Path:
+def make_thumbnail(
+    image_path: Path, title: str, width: int, height: int, target: Path, fonts: FontSet | None = None
+) -> Path:
+    """`width` x `height` is the thumbnail's size (see `thumbnail_size`)."""
     picture = cover_fit(load_rgb(image_path), width, height).convert("RGBA")
     picture.alpha_composite(_dark_gradient(width, height))
-    em, lines = fit_title(title, width, height)
-    font = pil_font(em)
+    face = fonts.face_for(title) if fonts is not None else _LATIN
+    em, lines = fit_title(title, width, height, face)
+    font = pil_font(em, face.path)
     draw = ImageDraw.Draw(picture)
-    line_height = round(em * _LINE_SPACING)
+    line_height = round(em * _LINE_SPACING * (1.0 if face.script is Script.latin else 1.25))
     block_height = line_height * len(lines)
     top = round(height * 0.66 - block_height / 2)  # lower-middle, clear of the bottom UI strip
     top = max(0, min(top, int(height * 0.86) - block_height))

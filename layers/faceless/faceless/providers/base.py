@@ -65,6 +65,7 @@ class GeneratedImage(BaseModel):
     height: int
     provider: str
     model: str
+    cached: bool = False  # answered by the paid-call cache: nothing was paid for it this time
 
 
 class ImageGenerator(Protocol):
@@ -87,6 +88,7 @@ class Speech(BaseModel):
     words: list[WordTiming]  # one per whitespace token of the text, in order
     provider: str
     voice: str
+    cached: bool = False  # answered by the paid-call cache: nothing was paid for it this time
 
 
 class SpeechSynthesizer(Protocol):

@@ -62,6 +62,24 @@ def build_parser() -> argparse.ArgumentParser:
     make.add_argument("--caption-style", default="bold", help=", ".join(s.value for s in CaptionStyle))
     make.add_argument("--out", default=None, metavar="DIR", help="output folder (default ./faceless-output or $FACELESS_HOME)")
     make.add_argument("--verbose", action="store_true", help="show the functions' logs")
+    serve = commands.add_parser("serve", help="serve the HTTP API on this machine (the cloud's handlers)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    serve.add_argument("--port", type=int, default=8080, help="port (default 8080; 0 picks a free one)")
+    serve.add_argument("--out", default=None, metavar="DIR", help="output folder (default ./faceless-output or $FACELESS_HOME)")
+    serve.add_argument("--verbose", action="store_true", help="show the functions' logs")
+    tenant = commands.add_parser("tenant", help="API tenants in the deployed stack's tenants table")
+    tenant_commands = tenant.add_subparsers(dest="tenant_command", metavar="ACTION", parser_class=_Parser)
+    tenant_commands.required = True
+    tenant_create = tenant_commands.add_parser("create", help="create a tenant and print its API key once")
+    tenant_create.add_argument("--name", required=True, help="who the tenant is")
+    tenant_create.add_argument("--table", default=None, help="tenants table (default $FACELESS_TENANTS_TABLE)")
+    voices = commands.add_parser("voices", help="list the voices (offline espeak-ng; edge-tts when configured)")
+    voices.add_argument("--language", default=None, help="only voices for this language code (en, pt-BR, ...)")
+    batch = commands.add_parser("batch", help="make one video per row of a manifest (.csv with a header row, or a .json array)")
+    batch.add_argument("manifest", help="the manifest file: one video request per row")
+    batch.add_argument("--max-concurrency", type=int, default=None, metavar="N", help="videos made at once (default: the template's BatchMaxConcurrency)")
+    batch.add_argument("--out", default=None, metavar="DIR", help="output folder (default ./faceless-output or $FACELESS_HOME)")
+    batch.add_argument("--verbose", action="store_true", help="show the functions' logs")
     return parser
 
 
@@ -191,6 +209,67 @@ def cmd_make(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
+def cmd_voices(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """The offline voices (always there), then edge-tts's when FACELESS_SPEECH_PROVIDER=edge (its
+    list needs the network: offline we say it is unavailable and still succeed)."""
+    from faceless.errors import ConfigurationError, FacelessError
+    from faceless.providers.speech.espeak import list_voices
+    from faceless.settings import Settings
+
+    language = args.language.strip() if args.language else None
+    try:
+        settings = Settings.from_env()
+    except ConfigurationError as error:
+        raise UsageError(str(error)) from None
+    offline = list_voices(language)
+    out.write(f"Offline voices (espeak-ng){' for ' + language if language else ''}: {len(offline)}\n")
+    for voice in offline:
+        gender = voice["gender"] or ""
+        out.write(f"  {voice['name']:<22} {voice['language']:<10} {gender:<7} {voice['description']}\n")
+    if not offline:
+        out.write(f"  none for {language!r}\n")
+    if settings.speech_provider == "edge":
+        from faceless.providers.speech import edge
+
+        try:
+            online = edge.list_voices(language)
+        except FacelessError as error:
+            out.write(f"\nedge-tts voices: unavailable ({error})\n")
+            return 0
+        out.write(f"\nedge-tts voices{' for ' + language if language else ''}: {len(online)}\n")
+        for voice in online:
+            out.write(f"  {voice['name']:<34} {voice['language']:<10} {voice['gender'] or '':<7}\n")
+    return 0
+
+
+def cmd_batch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """The batch state machine on this machine: videos and reports/<name>.json land in the output folder."""
+    path = Path(args.manifest)
+    if not path.is_file():
+        raise UsageError(f"no such manifest: {args.manifest}")
+    if args.max_concurrency is not None and not 1 <= args.max_concurrency <= 100:
+        raise UsageError("--max-concurrency: must be between 1 and 100")
+    _configure_environment(args)
+    from faceless.batch.local import progress_printer, render_report, run_manifest
+    from faceless.bootstrap import build_services, use_services
+    from faceless.errors import ConfigurationError, InvalidManifestError
+    from faceless.runner.embedded import EmbeddedRunner
+    from faceless.settings import Settings
+
+    try:
+        use_services(services := build_services(Settings.from_env()))
+        err.write(f"Running {path.name} through the batch state machine…\n")
+        with EmbeddedRunner(listener=progress_printer(err)) as runner:
+            run = run_manifest(path, runner, services, max_concurrency=args.max_concurrency)
+    except (ConfigurationError, InvalidManifestError) as error:
+        raise UsageError(str(error)) from None
+    if run.report is None:
+        err.write(f"faceless: the batch failed: {run.execution.error}: {run.execution.cause}\n")
+        return 1
+    out.write(render_report(run.report) + f"Report: {run.report_path}\n")
+    return 0 if run.report.status == "succeeded" else 1
+
+
 def render_summary(run) -> str:
     meta = run.metadata
     lines = [f"\nDone: {meta.title!r} ({meta.duration_seconds:.1f} s, {meta.plan.width}x{meta.plan.height})", ""]
@@ -217,6 +296,11 @@ def render_summary(run) -> str:
         f"speech ${cost.speech_usd:.4f}, compute ${cost.compute_usd:.4f})",
         "",
     ]
+    if any(meta.paid_calls.values()) or any(meta.cache_hits.values()):
+        kinds = ("llm", "images", "speech")
+        paid = ", ".join(f"{kind} {meta.paid_calls.get(kind, 0)}" for kind in kinds)
+        hits = ", ".join(f"{kind} {meta.cache_hits.get(kind, 0)}" for kind in kinds)
+        lines[-1:-1] = [f"Paid calls: {paid}   (answered by the cache: {hits})"]
     return "\n".join(lines)
 
 
@@ -226,6 +310,24 @@ def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO |
         args = build_parser().parse_args(argv)
         if args.command == "make":
             return cmd_make(args, out, err)
+        if args.command == "batch":
+            return cmd_batch(args, out, err)
+        if args.command == "serve":
+            from faceless.runner.serve import cmd_serve
+
+            _configure_environment(args)
+            return cmd_serve(args.host, args.port, out, err)
+        if args.command == "tenant":
+            from faceless.errors import ConfigurationError, InvalidRequestError
+            from faceless.tenants import create_tenant_command
+
+            try:
+                create_tenant_command(args.name, args.table, out)
+            except (ConfigurationError, InvalidRequestError) as error:
+                raise UsageError(str(error)) from None
+            return 0
+        if args.command == "voices":
+            return cmd_voices(args, out, err)
     except UsageError as error:
         err.write(f"faceless: error: {error}\n")
         return 2

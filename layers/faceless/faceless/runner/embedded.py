@@ -90,6 +90,25 @@ def _quiet_moto_branch_races() -> None:
     threading.excepthook = hook
 
 
+def _skip_executions_not_yet_running() -> None:
+    """moto's SendTaskSuccess / SendTaskFailure look for the token in every execution's environment, but
+    an execution that was just started (a batch row starting its video at that moment) has no environment
+    until its worker thread runs: moto then raises AttributeError and the answer is lost. Such an
+    execution cannot hold a task token yet, so it is skipped (a race of moto's engine, not of ours)."""
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    original = StepFunctionsParserBackend._get_executions
+    if getattr(original, "_faceless", False):
+        return
+
+    def _get_executions(self: Any, execution_status: Any = None) -> list[Any]:
+        return [e for e in original(self, execution_status)
+                if getattr(e, "exec_worker", None) is not None and getattr(e.exec_worker, "env", None) is not None]
+
+    _get_executions._faceless = True  # type: ignore[attr-defined]
+    StepFunctionsParserBackend._get_executions = _get_executions  # type: ignore[method-assign]
+
+
 class EmbeddedRunner:
     """Use as a context manager: `with EmbeddedRunner() as runner: runner.run("VideoStateMachine", input)`."""
 
@@ -113,6 +132,7 @@ class EmbeddedRunner:
         # moto logs every failed branch at ERROR; the result (status, error, cause) is what we report
         logging.getLogger("moto").setLevel(logging.DEBUG if os.environ.get("FACELESS_DEBUG") else logging.CRITICAL)
         _quiet_moto_branch_races()
+        _skip_executions_not_yet_running()
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         self._mock.start()
         import boto3
@@ -135,9 +155,12 @@ class EmbeddedRunner:
     def state_machine_arn(self, logical_id: str, extra_substitutions: dict[str, str] | None = None) -> str:
         if logical_id not in self._machine_arns:
             spec = self.project.state_machines[logical_id]
+            for other in spec.machines_referenced():  # e.g. the batch machine starts the video machine
+                if other != logical_id:
+                    self.state_machine_arn(other)
             arn = self.sfn.create_state_machine(
                 name=logical_id,
-                definition=spec.definition(self.project.functions, extra_substitutions),
+                definition=spec.definition(self.project.functions, extra_substitutions, self.project.parameters),
                 roleArn=ROLE_ARN,
             )["stateMachineArn"]
             self._machine_arns[logical_id] = arn

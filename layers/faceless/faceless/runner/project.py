@@ -4,6 +4,7 @@ which handler file answers each function. The embedded runner runs exactly what 
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,22 +59,44 @@ class StateMachineSpec:
     definition_file: Path
     substitutions: dict[str, Any]
 
-    def definition(self, functions: dict[str, FunctionSpec], extra: dict[str, str] | None = None) -> str:
-        """The ASL text with `${...}` replaced as CloudFormation would (function ARNs, plain values)."""
+    def definition(self, functions: dict[str, FunctionSpec], extra: dict[str, str] | None = None,
+                   parameters: dict[str, str] | None = None) -> str:
+        """The ASL text with `${...}` replaced as CloudFormation would (function and state machine ARNs,
+        template parameters at their defaults unless `extra` overrides them, plain values)."""
         text = self.definition_file.read_text()
         for name, value in self.substitutions.items():
-            text = text.replace("${%s}" % name, _resolve(value, functions, extra or {}))
+            text = text.replace("${%s}" % name, _resolve(value, functions, {**(parameters or {}), **(extra or {})}))
         return text
 
+    def machines_referenced(self) -> list[str]:
+        """Other state machines this one's substitutions name (they must exist before it starts them)."""
+        names = []
+        for value in self.substitutions.values():
+            if isinstance(value, dict) and "Ref" in value and value["Ref"].endswith("StateMachine"):
+                names.append(value["Ref"])
+            elif isinstance(value, dict) and "Fn::GetAtt" in value and value["Fn::GetAtt"][0].endswith("StateMachine"):
+                names.append(value["Fn::GetAtt"][0])
+        return names
 
-def _resolve(value: Any, functions: dict[str, FunctionSpec], extra: dict[str, str]) -> str:
+
+def state_machine_arn(logical_id: str) -> str:
+    """The ARN the embedded runner gives a state machine (it creates each one under its logical id)."""
+    return f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{logical_id}"
+
+
+def _resolve(value: Any, functions: dict[str, FunctionSpec], values: dict[str, str]) -> str:
     if isinstance(value, dict) and "Fn::GetAtt" in value:
         logical_id, attribute = value["Fn::GetAtt"]
         if attribute == "Arn" and logical_id in functions:
             return functions[logical_id].arn
-        return f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{logical_id}"
+        return state_machine_arn(logical_id)
     if isinstance(value, dict) and "Ref" in value:
-        return extra.get(value["Ref"], value["Ref"])
+        name = value["Ref"]
+        if name in values:  # a template parameter (its default, or the caller's value)
+            return str(values[name])
+        if name.endswith("StateMachine"):  # Ref of a state machine is its ARN
+            return state_machine_arn(name)
+        return name
     return str(value)
 
 
@@ -82,6 +105,7 @@ class Project:
     root: Path
     functions: dict[str, FunctionSpec]
     state_machines: dict[str, StateMachineSpec]
+    parameters: dict[str, str] = field(default_factory=dict)  # template parameters' defaults
 
     @classmethod
     def load(cls, root: Path) -> Project:
@@ -98,13 +122,32 @@ class Project:
                     handler_file=root / props["CodeUri"] / f"{module.replace('.', '/')}.py",
                     handler_name=function,
                 )
+            elif resource.get("Type") == "AWS::Serverless::Function" and props.get("PackageType") == "Image":
+                functions[logical_id] = _image_function(root, logical_id, resource.get("Metadata") or {})
             elif resource.get("Type") == "AWS::Serverless::StateMachine":
                 machines[logical_id] = StateMachineSpec(
                     logical_id=logical_id,
                     definition_file=root / props["DefinitionUri"],
                     substitutions=props.get("DefinitionSubstitutions", {}),
                 )
-        return cls(root=root, functions=functions, state_machines=machines)
+        parameters = {name: str(spec["Default"]) for name, spec in (template.get("Parameters") or {}).items()
+                      if isinstance(spec, dict) and "Default" in spec}
+        return cls(root=root, functions=functions, state_machines=machines, parameters=parameters)
+
+
+def _image_function(root: Path, logical_id: str, metadata: dict[str, Any]) -> FunctionSpec:
+    """A container-image function: its handler is the Dockerfile's CMD, in the Dockerfile's folder."""
+    dockerfile = root / metadata.get("DockerContext", ".") / metadata["Dockerfile"]
+    cmd = next(
+        (line for line in reversed(dockerfile.read_text().splitlines()) if line.strip().startswith("CMD")), None
+    )
+    match = re.search(r'CMD\s*\[\s*"([\w.]+)"', cmd or "")
+    if match is None:
+        raise ConfigurationError(f"{dockerfile}: no CMD [\"module.function\"] for {logical_id}")
+    module, _, function = match.group(1).rpartition(".")
+    return FunctionSpec(
+        logical_id=logical_id, handler_file=dockerfile.parent / f"{module.replace('.', '/')}.py", handler_name=function
+    )
 
 
 def find_project_root(start: Path | None = None) -> Path:

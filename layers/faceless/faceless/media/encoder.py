@@ -1,0 +1,167 @@
+"""One ffmpeg that encodes raw yuv420p frames piped on its stdin (H.264 High, x264 `veryfast`, CRF 21),
+burning the ASS captions with libass in the same pass. Every clip, and the single-process render,
+use exactly these settings, so per-segment clips concatenate by stream copy into the same video.
+
+Frames are produced by a worker thread (OpenCV releases the GIL while it warps) into a small ring
+of buffers and written by the caller's thread, so warping, the pipe and x264 overlap.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import queue
+import subprocess
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from faceless.errors import RenderError
+from faceless.media.ffmpeg import THREADS, ffmpeg_exe, stderr_tail
+
+X264_PRESET = "veryfast"
+X264_CRF = 21
+# MP4 edit lists are written in the movie timescale (1000 by default: a 149-frame clip would claim
+# 4.966 s, not 4.9667 s); 48000 counts every frame at 24/25/30/50/60 fps and every audio sample exactly.
+MOVIE_TIMESCALE = 48_000
+_PIPE_BYTES = 1 << 20  # a bigger pipe: fewer wake-ups per 3 MB frame
+_F_SETPIPE_SZ = 1031
+
+
+def video_codec_args(fps: int, threads: int = THREADS) -> list[str]:
+    return [
+        "-c:v", "libx264", "-preset", X264_PRESET, "-crf", str(X264_CRF), "-profile:v", "high",
+        "-pix_fmt", "yuv420p", "-g", str(2 * fps), "-threads", str(threads),
+        "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709", "-color_range", "tv",
+        "-movie_timescale", str(MOVIE_TIMESCALE),
+    ]  # fmt: skip
+
+
+def encode_command(
+    width: int, height: int, fps: int, target: Path, ass_path: Path | None, fonts_dir: Path | None, threads: int
+) -> list[str]:
+    raw_input = [
+        "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{width}x{height}", "-framerate", str(fps),
+        "-color_range", "tv", "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709",
+        "-i", "pipe:0",
+    ]  # fmt: skip
+    filters = []
+    if ass_path is not None:
+        option = f"ass=filename={_filter_path(ass_path)}"
+        if fonts_dir is not None:
+            option += f":fontsdir={_filter_path(fonts_dir)}"
+        filters = ["-vf", option]
+    return [
+        ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y", *raw_input, *filters,
+        "-an", *video_codec_args(fps, threads), str(target),
+    ]  # fmt: skip
+
+
+def _filter_path(path: Path) -> str:
+    """A path as a filter option value: `\\`, `'` and `:` escaped for the filtergraph parser."""
+    text = str(path)
+    for char in ("\\", "'", ":", ",", "[", "]", ";"):
+        text = text.replace(char, "\\" + char)
+    return text
+
+
+class FrameSink:
+    """An open ffmpeg reading frames of `frame_size` bytes from its stdin."""
+
+    def __init__(self, command: list[str], frame_size: int, what: str) -> None:
+        self.what = what
+        self.frame_size = frame_size
+        self.frames_written = 0
+        try:
+            self.process = subprocess.Popen(
+                command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, bufsize=0
+            )
+        except OSError as exc:
+            raise RenderError(f"{what}: could not start ffmpeg: {exc}") from exc
+        assert self.process.stdin is not None and self.process.stderr is not None
+        with contextlib.suppress(OSError):  # not Linux, or not allowed: the default pipe works too
+            fcntl.fcntl(self.process.stdin.fileno(), _F_SETPIPE_SZ, _PIPE_BYTES)
+        self._stderr: list[bytes] = []
+        self._drain = threading.Thread(target=self._read_stderr, daemon=True)
+        self._drain.start()
+
+    def _read_stderr(self) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            self._stderr.append(line)
+
+    def write(self, frame: memoryview | bytes | bytearray) -> None:
+        assert self.process.stdin is not None
+        try:
+            view = memoryview(frame)
+            written = 0
+            fd = self.process.stdin.fileno()
+            while written < len(view):
+                written += os.write(fd, view[written:])
+        except (BrokenPipeError, OSError) as exc:
+            self.process.wait()
+            self._drain.join(timeout=5)
+            raise RenderError(
+                f"{self.what}: ffmpeg stopped reading frames ({exc}):\n{stderr_tail(b''.join(self._stderr))}"
+            ) from exc
+        self.frames_written += 1
+
+    def close(self) -> None:
+        assert self.process.stdin is not None
+        with contextlib.suppress(BrokenPipeError, OSError):
+            self.process.stdin.close()
+        code = self.process.wait()
+        self._drain.join(timeout=5)
+        if code != 0:
+            raise RenderError(f"{self.what}: ffmpeg exited with {code}:\n{stderr_tail(b''.join(self._stderr))}")
+
+    def abort(self) -> None:
+        with contextlib.suppress(OSError):
+            self.process.kill()
+        self.process.wait()
+        self._drain.join(timeout=5)
+
+
+FrameJob = Callable[[memoryview], None]  # fills one frame buffer
+
+
+def produce_frames(jobs: Iterator[FrameJob], sink: FrameSink, buffers: int = 3) -> int:
+    """Run each job (filling a frame) on a worker thread while this thread writes the previous frames
+    to `sink`. Returns the number of frames written. An error in either side stops both."""
+    free: queue.Queue[bytearray] = queue.Queue()
+    for _ in range(buffers):
+        free.put(bytearray(sink.frame_size))
+    ready: queue.Queue[bytearray | BaseException | None] = queue.Queue()
+    stop = threading.Event()
+
+    def work() -> None:
+        try:
+            for job in jobs:
+                buffer = free.get()
+                if stop.is_set():
+                    return
+                job(memoryview(buffer))
+                ready.put(buffer)
+            ready.put(None)
+        except BaseException as exc:  # handed to the writer, which raises it
+            ready.put(exc)
+
+    worker = threading.Thread(target=work, name="frame-producer", daemon=True)
+    worker.start()
+    count = 0
+    try:
+        while True:
+            item = ready.get()
+            if item is None:
+                break
+            if isinstance(item, BaseException):
+                raise item
+            sink.write(item)
+            count += 1
+            free.put(item)
+    finally:
+        stop.set()
+        free.put(bytearray(0))  # unblock a producer waiting for a buffer
+        worker.join(timeout=30)
+    return count

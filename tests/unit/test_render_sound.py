@@ -1,0 +1,148 @@
+"""The sound track: loudness normalised to -14 LUFS integrated with true peak <= -1 dBTP (measured with
+ffmpeg's ebur128 on the final MP4), and the music ducked by at least 10 dB while someone speaks, for a
+loud and a quiet voice alike."""
+
+from __future__ import annotations
+
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from faceless.media.assemble import AssemblyJob, AssemblyResult, AssemblySegment, assemble
+from faceless.media.audio import decode_pcm, measure_loudness
+from faceless.models import WordTiming
+
+W, H, FPS, RATE = 128, 224, 30, 24000
+SECONDS = 12.0
+LOUD, QUIET = (2.0, 4.0), (6.5, 8.0)  # speech: a loud voice, then one 20 dB softer
+VOICE_HZ, MUSIC_HZ = 1000.0, 150.0
+
+
+def write_wav(path: Path, samples: np.ndarray, rate: int, channels: int = 1) -> Path:
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(channels)
+        wav.setsampwidth(2)
+        wav.setframerate(rate)
+        wav.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
+    return path
+
+
+def speech_like(t: np.ndarray, span: tuple[float, float], amplitude: float) -> np.ndarray:
+    """A 1 kHz voice with syllable-rate amplitude wobble, on during `span`."""
+    wobble = 0.6 + 0.4 * np.abs(np.sin(2 * np.pi * 3.0 * t))
+    on = (t >= span[0]) & (t < span[1])
+    return np.where(on, amplitude * wobble * np.sin(2 * np.pi * VOICE_HZ * t), 0.0)
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("sound-inputs")
+    t = np.arange(round(SECONDS * RATE)) / RATE
+    voice = speech_like(t, LOUD, 0.5) + speech_like(t, QUIET, 0.05)
+    music_t = np.arange(round(5.0 * 44100)) / 44100  # shorter than the video: must loop
+    music = 0.3 * np.sin(2 * np.pi * MUSIC_HZ * music_t)
+    Image.new("RGB", (W, H), (90, 110, 140)).save(folder / "picture.png")
+    return {
+        "picture": folder / "picture.png",
+        "voice": write_wav(folder / "voice.wav", voice, RATE),
+        "music": write_wav(folder / "music.wav", np.repeat(music[:, None], 2, axis=1).reshape(-1), 44100, 2),
+    }
+
+
+def render(inputs: dict[str, Path], workdir: Path, music: bool) -> AssemblyResult:
+    return assemble(
+        AssemblyJob(
+            segments=[AssemblySegment(index=0, image_path=inputs["picture"], voice_path=inputs["voice"],
+                                      words=[WordTiming(word="hello", start=2.0, end=4.0)])],  # fmt: skip
+            music_path=inputs["music"] if music else None,
+            width=W,
+            height=H,
+            fps=FPS,
+            title="Sound",
+            workdir=workdir,
+        )
+    )
+
+
+@pytest.fixture(scope="module")
+def with_music(inputs, tmp_path_factory) -> AssemblyResult:
+    return render(inputs, tmp_path_factory.mktemp("with-music"), music=True)
+
+
+def tone_level_db(samples: np.ndarray, hz: float, span: tuple[float, float]) -> float:
+    """Level of one frequency over a stretch of the track (Hann-windowed FFT), in dB, independent of the
+    stretch's length."""
+    part = samples[int(span[0] * 48000) : int(span[1] * 48000)]
+    spectrum = np.abs(np.fft.rfft(part * np.hanning(len(part))))
+    freqs = np.fft.rfftfreq(len(part), 1 / 48000)
+    band = (freqs > hz * 0.93) & (freqs < hz * 1.07)
+    return 10 * np.log10(np.sum(spectrum[band] ** 2) / len(part) ** 2 + 1e-20)
+
+
+def test_the_mix_is_normalised_to_minus_14_lufs_with_true_peak_under_minus_1(with_music, inputs, tmp_path):
+    # GIVEN the final MP4 (AAC), measured by ffmpeg's ebur128 (EBU R128, 4x oversampled true peak)
+    loudness = measure_loudness(with_music.video_path)
+    # THEN integrated loudness is -14 +- 1 LUFS and the true peak at or under -1 dBTP
+    assert loudness.integrated_lufs == pytest.approx(-14.0, abs=1.0)
+    assert loudness.true_peak_dbtp <= -1.0
+    # AND the same holds without music (the voice alone is normalised)
+    alone = measure_loudness(render(inputs, tmp_path, music=False).video_path)
+    assert alone.integrated_lufs == pytest.approx(-14.0, abs=1.0)
+    assert alone.true_peak_dbtp <= -1.0
+
+
+def test_music_is_ducked_by_at_least_10_db_while_speech_plays(with_music):
+    samples = decode_pcm(with_music.video_path)
+    # stretches well inside each state (the compressor attacks in 15 ms and releases in 400 ms)
+    gap = tone_level_db(samples, MUSIC_HZ, (4.7, 6.3))
+    under_loud = tone_level_db(samples, MUSIC_HZ, (2.5, 3.8))
+    under_quiet = tone_level_db(samples, MUSIC_HZ, (6.9, 7.9))
+    # THEN the music is >= 10 dB lower under the loud voice and under the quiet one than in the gap
+    assert gap - under_loud >= 10.0, f"ducked by {gap - under_loud:.1f} dB under the loud voice"
+    assert gap - under_quiet >= 10.0, f"ducked by {gap - under_quiet:.1f} dB under the quiet voice"
+    # AND not silenced: it stays audible, a bed under the voice (less than 25 dB down)
+    assert gap - under_loud < 25.0
+    # AND the voice is the louder sound while it speaks
+    assert tone_level_db(samples, VOICE_HZ, (2.5, 3.8)) > under_loud + 10
+
+
+def test_music_loops_fades_in_and_out_and_sits_under_the_voice(with_music):
+    samples = decode_pcm(with_music.video_path)
+    # looped: the 5 s bed is still playing in the gap at 4.7-6.3 s and after the quiet voice (8.5-9.3 s)
+    assert tone_level_db(samples, MUSIC_HZ, (8.5, 9.3)) > tone_level_db(samples, MUSIC_HZ, (4.7, 6.3)) - 3
+    # faded in (the first 0.3 s is much quieter than a gap) and out (the last 0.3 s too)
+    gap = tone_level_db(samples, MUSIC_HZ, (4.7, 6.3))
+    assert tone_level_db(samples, MUSIC_HZ, (0.0, 0.3)) < gap - 6
+    assert tone_level_db(samples, MUSIC_HZ, (SECONDS - 0.3, SECONDS)) < gap - 6
+    # the bed in the gaps sits clearly under the (loud) voice
+    voice = tone_level_db(samples, VOICE_HZ, (2.5, 3.8))
+    assert voice - tone_level_db(samples, MUSIC_HZ, (4.7, 6.3)) > 6
+
+
+def test_a_peaky_narration_is_limited_to_the_true_peak_without_moving_in_time(tmp_path):
+    # GIVEN a quiet voice with sharp full-scale clicks: the gain to -14 LUFS would push its peaks far over
+    t = np.arange(round(6.0 * RATE)) / RATE
+    voice = speech_like(t, (0.5, 5.5), 0.03)
+    clicks = [int(s * RATE) for s in (1.0, 2.5, 4.0)]
+    for click in clicks:
+        voice[click : click + 3] = [0.99, -0.99, 0.99]
+    Image.new("RGB", (W, H), (90, 110, 140)).save(tmp_path / "picture.png")
+    result = assemble(
+        AssemblyJob(
+            segments=[AssemblySegment(index=0, image_path=tmp_path / "picture.png",
+                                      voice_path=write_wav(tmp_path / "voice.wav", voice, RATE))],  # fmt: skip
+            width=W, height=H, fps=FPS, title="Peaks", workdir=tmp_path / "out",
+        )  # fmt: skip
+    )
+    # THEN the loudness target is met and the true peak is held under -1 dBTP by the limiter
+    loudness = measure_loudness(result.video_path)
+    assert loudness.integrated_lufs == pytest.approx(-14.0, abs=1.0)
+    assert loudness.true_peak_dbtp <= -1.0
+    # AND the limiter's look-ahead is compensated: the clicks are where they were
+    samples = decode_pcm(result.video_path)
+    for click in clicks:
+        around = samples[int(click / RATE * 48000) - 2400 : int(click / RATE * 48000) + 2400]
+        assert abs(int(np.argmax(np.abs(around))) - 2400) < 48  # within 1 ms
