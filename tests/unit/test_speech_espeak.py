@@ -230,12 +230,14 @@ def _assert_same_speech(actual: Speech, expected: Speech) -> None:
     """espeak-ng is not bit-exact from one call to the next (pitch flutter and breath noise carry
     state across calls; a sentence pause may differ by a 10 ms frame), so compare what a listener
     and the captions notice: length, words, timings and each word's loudness."""
+    # those small differences add up along a long text (seen: 52 ms after 12 s), so the tolerance
+    # grows with time: 50 ms plus 1 %; a corrupted synthesis is off by far more
     assert actual.voice == expected.voice
-    assert actual.duration_seconds == pytest.approx(expected.duration_seconds, abs=0.05)
+    assert actual.duration_seconds == pytest.approx(expected.duration_seconds, abs=0.05 + 0.01 * expected.duration_seconds)
     assert [word.word for word in actual.words] == [word.word for word in expected.words]
     for got, want in zip(actual.words, expected.words, strict=True):
-        assert got.start == pytest.approx(want.start, abs=0.05), got
-        assert got.end == pytest.approx(want.end, abs=0.05), got
+        assert got.start == pytest.approx(want.start, abs=0.05 + 0.01 * want.start), got
+        assert got.end == pytest.approx(want.end, abs=0.05 + 0.01 * want.end), got
     got_loudness, want_loudness = _word_loudness(actual), _word_loudness(expected)
     assert np.all(np.abs(got_loudness - want_loudness) < 0.2 * want_loudness + 100)
 

@@ -105,6 +105,8 @@ def window_at(path: MotionPath, frame: int, frames: int) -> Window:
     """The window at `frame` of `frames`: zoom interpolated geometrically (steady apparent speed)."""
     t = eased(frame / max(1, frames - 1), path.ease)
     zoom = path.start.zoom * (path.end.zoom / path.start.zoom) ** t
+    # 1.14 * (1 / 1.14) ** 1 is 0.9999999999999999 in floating point: never let rounding leave the picture
+    zoom = min(max(zoom, min(path.start.zoom, path.end.zoom)), max(path.start.zoom, path.end.zoom))
     return Window(
         zoom=zoom, x=path.start.x + (path.end.x - path.start.x) * t, y=path.start.y + (path.end.y - path.start.y) * t
     )
