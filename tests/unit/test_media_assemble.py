@@ -315,3 +315,20 @@ def test_an_unreadable_input_is_a_render_error_with_ffmpegs_message(inputs, tmp_
 def test_probe_of_a_missing_file_is_a_render_error(tmp_path):
     with pytest.raises(RenderError, match="absent.mp4"):
         probe(tmp_path / "absent.mp4")
+
+
+@pytest.mark.parametrize("mode", ["single", "per_segment"])
+def test_an_unreadable_picture_fails_cleanly_while_the_sound_is_being_mixed(inputs, tmp_path, mode):
+    # GIVEN a job whose second picture is not an image (found only when its frames come up)
+    garbage = tmp_path / "broken.png"
+    garbage.write_bytes(b"\x89PNG but not really" * 20)
+    broken = job(inputs, tmp_path / "out", captions=True, music=True)
+    broken.segments[1].image_path = garbage
+    broken.mode = mode
+    # WHEN assembled THEN a RenderError names the picture
+    with pytest.raises(RenderError, match="broken.png"):
+        assemble(broken)
+    # AND nothing is left behind: no scratch folder, no half-written outputs
+    leftovers = [p.name for p in (tmp_path / "out").iterdir()]
+    assert not [n for n in leftovers if n.startswith(".")]
+    assert "video.mp4" not in leftovers

@@ -249,6 +249,10 @@ class _Background:
         self._thread = threading.Thread(target=run, daemon=True)
         self._thread.start()
 
+    def join(self) -> None:
+        """Wait for the function to end, whatever it returns or raises."""
+        self._thread.join()
+
     def result(self):  # noqa: ANN201
         self._thread.join()
         if self._error is not None:
@@ -336,22 +340,26 @@ def finish(spec: FinishSpec) -> AssemblyResult:
         )
         srt = write_text(workdir / "captions.srt", to_srt(groups, spec.fps))
         vtt = write_text(workdir / "captions.vtt", to_vtt(groups, spec.fps))
-        soundtrack = _soundtrack([s.voice_path.resolve() for s in segments], timeline, spec.music_path, scratch)
-        listing = scratch / "clips.txt"
-        entries = [  # explicit durations: each clip starts at its exact frame-count position
-            f"file '{_concat_quote(s.clip_path.resolve())}'\nduration {s.frames / spec.fps:.6f}\n" for s in segments
-        ]
-        listing.write_text("ffconcat version 1.0\n" + "".join(entries), encoding="utf-8")
-        video = _mux(
-            ["-f", "concat", "-safe", "0", "-i", listing.name], soundtrack, workdir / "video.mp4", scratch,
-            "finishing the video (concat + sound)",
+        cover = _Background(  # the thumbnail is made while ffmpeg mixes the sound
+            _thumbnail, _best_image([(s.index, s.image_path, s.image_score) for s in segments]),
+            spec.title, spec.language, spec.width, spec.height, scratch, workdir / "thumbnail.jpg",
         )  # fmt: skip
-        frames = _check_output(video, timeline.total_frames)
-        thumbnail = _thumbnail(
-            _best_image([(s.index, s.image_path, s.image_score) for s in segments]),
-            spec.title, spec.language, spec.width, spec.height, scratch,
-            workdir / "thumbnail.jpg",
-        )  # fmt: skip
+        try:
+            soundtrack = _soundtrack([s.voice_path.resolve() for s in segments], timeline, spec.music_path, scratch)
+            listing = scratch / "clips.txt"
+            entries = [  # explicit durations: each clip starts at its exact frame-count position
+                f"file '{_concat_quote(s.clip_path.resolve())}'\nduration {s.frames / spec.fps:.6f}\n"
+                for s in segments
+            ]
+            listing.write_text("ffconcat version 1.0\n" + "".join(entries), encoding="utf-8")
+            video = _mux(
+                ["-f", "concat", "-safe", "0", "-i", listing.name], soundtrack, workdir / "video.mp4", scratch,
+                "finishing the video (concat + sound)",
+            )  # fmt: skip
+            frames = _check_output(video, timeline.total_frames)
+            thumbnail = cover.result()
+        finally:  # nothing may still be writing when the scratch folder goes
+            cover.join()
     return AssemblyResult(
         video_path=video,
         srt_path=srt,
@@ -425,7 +433,14 @@ def assemble(job: AssemblyJob) -> AssemblyResult:
         durations = [(s.index, wav_duration_seconds(s.voice_path)) for s in job.segments]
         timeline = build_timeline(durations, job.fps)
         voices = [s.voice_path.resolve() for s in job.segments]
+        # the sound track and the thumbnail are made alongside the picture (ffmpeg and Pillow, off the GIL)
         sound = _Background(_soundtrack, voices, timeline, job.music_path, scratch)
+        cover = _Background(
+            lambda: _thumbnail(
+                _best_image([(s.index, s.image_path, None) for s in job.segments]),
+                job.title, job.language, job.width, job.height, scratch, workdir / "thumbnail.jpg",
+            )
+        )  # fmt: skip
         groups = build_caption_groups(
             [(span, segment.words) for span, segment in zip(timeline.spans, job.segments, strict=True)], job.fps
         )
@@ -441,14 +456,13 @@ def assemble(job: AssemblyJob) -> AssemblyResult:
                 seed, job.width, job.height, job.fps, ass, fonts.folder if ass else None, scratch / "picture.mp4",
                 "rendering the video",
             )  # fmt: skip
-        finally:
             soundtrack = sound.result()
-        video = _mux(["-i", "picture.mp4"], soundtrack, workdir / "video.mp4", scratch, "muxing the video")
-        frames = _check_output(video, timeline.total_frames)
-        thumbnail = _thumbnail(
-            _best_image([(s.index, s.image_path, None) for s in job.segments]),
-            job.title, job.language, job.width, job.height, scratch, workdir / "thumbnail.jpg",
-        )  # fmt: skip
+            video = _mux(["-i", "picture.mp4"], soundtrack, workdir / "video.mp4", scratch, "muxing the video")
+            frames = _check_output(video, timeline.total_frames)
+            thumbnail = cover.result()
+        finally:  # whatever happened, nothing may still be writing when the scratch folder goes
+            sound.join()
+            cover.join()
     return AssemblyResult(
         video_path=video,
         srt_path=srt,
