@@ -15,22 +15,9 @@ from faceless.models import VideoRequest
 from faceless.runner.embedded import EmbeddedRunner
 from faceless.runner.local import make_video
 from faceless.settings import Settings
+from tests.fakes.render import fake_assemble_handler
 
-
-def fake_assemble(event, context):
-    job = event["job"]
-    prefix = job["prefix"]
-    return {
-        "video_key": f"{prefix}/video.mp4",
-        "captions_srt_key": f"{prefix}/captions.srt",
-        "captions_vtt_key": f"{prefix}/captions.vtt",
-        "thumbnail_key": f"{prefix}/thumbnail.jpg",
-        "script_key": f"{prefix}/script.json",
-        "duration_seconds": sum(m["voice"]["duration_seconds"] for m in event["media"]),
-        "width": job["plan"]["width"],
-        "height": job["plan"]["height"],
-        "render_seconds": 0.5,
-    }
+fake_assemble = fake_assemble_handler(render_seconds=0.5)
 
 
 class Recorder:

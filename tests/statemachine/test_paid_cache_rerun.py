@@ -20,6 +20,7 @@ from faceless.runner.local import make_video
 from tests.fakes.chat_server import FakeChatServer, respond_by_schema
 from tests.fakes.edge_service import FakeEdgeService
 from tests.fakes.images_server import FakeImagesServer
+from tests.fakes.render import fake_assemble
 
 NARRATION = (
     "Lighthouses kept sailors alive for centuries. Each tower burned a steady light above dangerous rocks. "
@@ -46,22 +47,6 @@ REPLIES = {
     "ContextDraft": {"era": "", "region": "", "people": [], "avoid": ["modern ships"]},
     "DirectionDraft": director_reply,
 }
-
-
-def fake_assemble(event, context):
-    job = event["job"]
-    prefix = job["prefix"]
-    return {
-        "video_key": f"{prefix}/video.mp4",
-        "captions_srt_key": f"{prefix}/captions.srt",
-        "captions_vtt_key": f"{prefix}/captions.vtt",
-        "thumbnail_key": f"{prefix}/thumbnail.jpg",
-        "script_key": f"{prefix}/script.json",
-        "duration_seconds": sum(m["voice"]["duration_seconds"] for m in event["media"]),
-        "width": job["plan"]["width"],
-        "height": job["plan"]["height"],
-        "render_seconds": 0.0,
-    }
 
 
 @pytest.fixture

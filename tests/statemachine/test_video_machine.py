@@ -17,6 +17,7 @@ from faceless.errors import ProviderRejectedError, TransientProviderError
 from faceless.models import VideoRequest
 from faceless.runner.embedded import EmbeddedRunner
 from faceless.runner.local import make_video
+from tests.fakes.render import fake_assemble
 
 
 @pytest.fixture
@@ -24,22 +25,6 @@ def runner(services):
     with EmbeddedRunner() as embedded:
         embedded.overrides["AssembleFunction"] = fake_assemble
         yield embedded
-
-
-def fake_assemble(event, context):
-    job = event["job"]
-    prefix = job["prefix"]
-    return {
-        "video_key": f"{prefix}/video.mp4",
-        "captions_srt_key": f"{prefix}/captions.srt",
-        "captions_vtt_key": f"{prefix}/captions.vtt",
-        "thumbnail_key": f"{prefix}/thumbnail.jpg",
-        "script_key": f"{prefix}/script.json",
-        "duration_seconds": sum(m["voice"]["duration_seconds"] for m in event["media"]),
-        "width": job["plan"]["width"],
-        "height": job["plan"]["height"],
-        "render_seconds": 0.0,
-    }
 
 
 class SegmentsInFlight:

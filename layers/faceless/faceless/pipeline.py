@@ -511,7 +511,7 @@ def _paid_call_counts(
 
 
 def fail(event: FailInput, services: Services) -> JobResult:
-    error = JobError(error=event.error.Error, cause=_readable_cause(event.error.Cause))
+    error = JobError(error=event.error.Error, cause=readable_cause(event.error.Cause))
     record = services.jobs.get(event.tenant_id, event.job_id) if services.jobs is not None else None
     if services.jobs is not None:
         services.jobs.fail(event.tenant_id, event.job_id, error)
@@ -532,7 +532,7 @@ def _media_progress(services: Services, job: JobSpec) -> None:
         report_progress(services.jobs, job, "media", media_percent(done, 2 * job.plan.segment_count))
 
 
-def _readable_cause(cause: str) -> str:
+def readable_cause(cause: str) -> str:
     """Lambda errors arrive as a JSON string with errorMessage; keep just the message."""
     try:
         import json

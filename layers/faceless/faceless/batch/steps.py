@@ -34,7 +34,7 @@ from faceless.bootstrap import Services
 from faceless.errors import BlobNotFoundError, InvalidManifestError, VideoStillRunningError
 from faceless.models import JobInput
 from faceless.observability import logger
-from faceless.pipeline import job_prefix
+from faceless.pipeline import job_prefix, readable_cause
 from faceless.store import get_json, put_json
 
 # --------------------------------------------------------------------------- the S3 event
@@ -210,7 +210,7 @@ def report(event: ReportInput, services: Services) -> BatchSummary:
             raise InvalidManifestError("the report needs the batch or the manifest object")
         spec = event.batch or batch_spec(manifest, event.batch_id, strict=False)
         cause = event.error or None
-        message = f"{cause.Error}: {_cause_message(cause.Cause)}" if cause else "the batch failed"
+        message = f"{cause.Error}: {readable_cause(cause.Cause)}" if cause else "the batch failed"
         try:
             rows = BatchReport.model_validate(get_json(services.store, spec.report_key)).results
         except BlobNotFoundError:
@@ -220,14 +220,3 @@ def report(event: ReportInput, services: Services) -> BatchSummary:
     return BatchSummary(batch_id=final.batch_id, status=final.status, report_key=spec.report_key,
                         report=services.store.describe(spec.report_key), rows=final.rows,
                         succeeded=final.succeeded, failed=final.failed, invalid=final.invalid)
-
-
-def _cause_message(cause: str) -> str:
-    """Lambda errors arrive as a JSON string with errorMessage; keep just the message."""
-    try:
-        parsed = json.loads(cause)
-        if isinstance(parsed, dict) and "errorMessage" in parsed:
-            return str(parsed["errorMessage"])
-    except ValueError:
-        pass
-    return cause[:2000]

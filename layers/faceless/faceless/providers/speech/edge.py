@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
-import math
 import re
 import subprocess
 from collections.abc import Awaitable, Callable
@@ -27,16 +26,7 @@ import numpy as np
 
 from faceless.errors import InvalidRequestError, ProviderResponseError, TransientProviderError
 from faceless.providers.base import Speech, SpeechRequest, SpeechSynthesizer
-from faceless.providers.speech.espeak import (
-    _Activity,
-    _cut,
-    _Token,
-    _trim_bounds,
-    _wav_bytes,
-    _WordEvent,
-    align_words,
-    tokenize,
-)
+from faceless.providers.speech.espeak import _Token, _WordEvent, timed_speech, tokenize
 
 log = logging.getLogger(__name__)
 
@@ -325,21 +315,4 @@ def speech_from_edge(
     samples: np.ndarray, sample_rate: int, tokens: list[_Token], text: str, boundaries: list[Boundary], voice: str
 ) -> Speech:
     """Trim the clip's edge silences and give every whitespace token a timing from the boundaries."""
-    activity = _Activity.of(samples, sample_rate)
-    trim = _trim_bounds(activity, len(samples), sample_rate)
-    clip = _cut(samples, trim)
-    offset = trim.first_sample / sample_rate
-    events = [_WordEvent(e.text_index, max(0.0, e.seconds - offset)) for e in boundary_events(text, boundaries)]
-    speech_end = (trim.speech_end_sample - trim.first_sample) / sample_rate
-    words = align_words(tokens, events, _Activity.of(clip, sample_rate), speech_end)
-    needed = math.ceil(words[-1].end * sample_rate)
-    if needed > len(clip):
-        clip = np.concatenate([clip, np.zeros(needed - len(clip), dtype=clip.dtype)])
-    return Speech(
-        wav=_wav_bytes(clip, sample_rate),
-        sample_rate=sample_rate,
-        duration_seconds=len(clip) / sample_rate,
-        words=words,
-        provider=PROVIDER_NAME,
-        voice=voice,
-    )
+    return timed_speech(samples, sample_rate, tokens, boundary_events(text, boundaries), PROVIDER_NAME, voice)

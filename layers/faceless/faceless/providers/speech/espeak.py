@@ -579,12 +579,20 @@ def list_voices(language: str | None = None) -> list[dict]:
 
 
 def _speech_from_raw(raw: _RawSpeech, tokens: list[_Token], sample_rate: int, voice: EspeakVoice) -> Speech:
-    trim = _trim_bounds(_Activity.of(raw.samples, sample_rate), len(raw.samples), sample_rate)
-    clip = _cut(raw.samples, trim)
+    return timed_speech(raw.samples, sample_rate, tokens, raw.events, EspeakSynthesizer.name, voice.name)
+
+
+def timed_speech(
+    samples: np.ndarray, sample_rate: int, tokens: list[_Token], events: list[_WordEvent], provider: str, voice: str
+) -> Speech:
+    """Trim a clip's edge silences and give every whitespace token a timing from the word events
+    (seconds from the untrimmed start). Shared by every voice, so captions align the same way."""
+    trim = _trim_bounds(_Activity.of(samples, sample_rate), len(samples), sample_rate)
+    clip = _cut(samples, trim)
     offset = trim.first_sample / sample_rate
-    events = [_WordEvent(event.text_index, max(0.0, event.seconds - offset)) for event in raw.events]
+    shifted = [_WordEvent(event.text_index, max(0.0, event.seconds - offset)) for event in events]
     speech_end = (trim.speech_end_sample - trim.first_sample) / sample_rate
-    words = align_words(tokens, events, _Activity.of(clip, sample_rate), speech_end)
+    words = align_words(tokens, shifted, _Activity.of(clip, sample_rate), speech_end)
     needed = math.ceil(words[-1].end * sample_rate)
     if needed > len(clip):  # minimum word lengths pushed the last word past the tail: pad
         clip = np.concatenate([clip, np.zeros(needed - len(clip), dtype=clip.dtype)])
@@ -593,6 +601,6 @@ def _speech_from_raw(raw: _RawSpeech, tokens: list[_Token], sample_rate: int, vo
         sample_rate=sample_rate,
         duration_seconds=len(clip) / sample_rate,
         words=words,
-        provider=EspeakSynthesizer.name,
-        voice=voice.name,
+        provider=provider,
+        voice=voice,
     )
