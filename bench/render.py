@@ -6,7 +6,7 @@ shapes and lines), 60 s of narration with word timings from the offline espeak-n
 bed from the offline ambient composer. Output: 1080x1920, 30 fps, captions, music, AAC.
 
 Each contender runs in its own process; we report its wall time, real-time factor, peak RSS
-(the process tree's memory, PSS summed over its processes, sampled every 50 ms; and the largest
+(the process tree's memory, PSS summed over its processes, sampled every SAMPLE_SECONDS; and the largest
 single process's peak RSS, from getrusage), CPU seconds and the ratio of the medians.
 
     .venv/bin/python bench/render.py                 # ours x3, moviepy x1
@@ -37,6 +37,9 @@ IMAGE_SIZE = (1024, 1792)
 # texture strength (grey levels): "natural" is an illustration's fine detail; "heavy" is film-grain-like
 # noise over the whole picture, a stress case where x264 alone needs ~0.43x real time on 2 cores
 GRAIN = {"natural": 14.0, "heavy": 34.0}
+# how often the memory of a contender's process tree is sampled: reading smaps_rollup walks a process's
+# page tables under its mmap lock, so sampling every 50 ms slowed the sampled render by ~5% (measured)
+SAMPLE_SECONDS = 0.25
 NARRATION = (  # ~160 words: 60 s at the offline voice's ~2.65 words per second
     "Honeybees tell each other where the flowers are by dancing. A forager that finds a rich patch "
     "returns to the hive and walks a figure eight on the comb. The angle of the straight run shows the "
@@ -253,7 +256,7 @@ def measure(command: list[str]) -> dict[str, float]:
 
     def sample() -> None:
         nonlocal peak
-        while not done.wait(0.05):
+        while not done.wait(SAMPLE_SECONDS):
             peak = max(peak, _tree_memory_bytes(process.pid))
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -280,15 +283,16 @@ def encoder_floor(video: Path, frames_dir: Path, frames: int, sample: int = 600)
     """x264 alone, same settings, on our rendered frames: the speed limit no renderer feeding this
     encoder can beat. The first `sample` frames are decoded once to raw yuv420p in `frames_dir` (best
     a tmpfs such as /dev/shm), encoded, and the time scaled to the whole video's `frames`."""
-    from faceless.media.encoder import video_codec_args
+    from faceless.media.encoder import raw_input_args, video_codec_args
     from faceless.media.ffmpeg import ffmpeg_exe
 
     raw = frames_dir / "faceless-bench-frames.yuv"
     try:
         subprocess.run([ffmpeg_exe(), "-v", "error", "-y", "-i", str(video), "-frames:v", str(sample), "-f", "rawvideo",
                         "-pix_fmt", "yuv420p", str(raw)], check=True)  # fmt: skip
-        command = [ffmpeg_exe(), "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{W}x{H}",
-                   "-framerate", str(FPS), "-i", str(raw), "-an", *video_codec_args(FPS), "-f", "mp4", os.devnull]
+        # the input tagged exactly as our encoder's (an untagged one costs a colour conversion pass)
+        command = [ffmpeg_exe(), "-v", "error", "-y", *raw_input_args(W, H, FPS, str(raw)), "-an",
+                   *video_codec_args(FPS), "-f", "mp4", os.devnull]
         runs = [measure(command) for _ in range(3)]
     finally:
         raw.unlink(missing_ok=True)

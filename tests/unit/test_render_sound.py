@@ -146,3 +146,18 @@ def test_a_peaky_narration_is_limited_to_the_true_peak_without_moving_in_time(tm
     for click in clicks:
         around = samples[int(click / RATE * 48000) - 2400 : int(click / RATE * 48000) + 2400]
         assert abs(int(np.argmax(np.abs(around))) - 2400) < 48  # within 1 ms
+
+
+def test_the_mean_level_of_a_long_stereo_wav_is_its_rms_read_in_blocks(tmp_path):
+    # GIVEN a stereo WAV longer than one read block, its second half 6 dB softer
+    from faceless.media.audio import _WAV_BLOCK, mean_volume_db
+
+    t = np.arange(_WAV_BLOCK * 2 + 1234) / 48000
+    left = 0.5 * np.sin(2 * np.pi * 440 * t) * np.where(t < t[-1] / 2, 1.0, 0.5)
+    samples = np.stack([left, 0.25 * np.sin(2 * np.pi * 220 * t)], axis=1).reshape(-1)
+    path = write_wav(tmp_path / "long.wav", samples, 48000, channels=2)
+    quantised = (np.clip(samples, -1, 1) * 32767).astype("<i2") / 32768.0
+    # WHEN its level is measured (whole, and its first second only)
+    # THEN it is the RMS of every sample, in dBFS, and a limit in seconds is honoured
+    assert mean_volume_db(path) == pytest.approx(10 * np.log10(np.mean(quantised**2)), abs=1e-4)
+    assert mean_volume_db(path, 1.0) == pytest.approx(10 * np.log10(np.mean(quantised[: 2 * 48000] ** 2)), abs=1e-4)

@@ -19,7 +19,6 @@ Both give the same frame count, durations, captions and sound (tests/unit/test_r
 
 from __future__ import annotations
 
-import functools
 import tempfile
 import threading
 import time
@@ -27,7 +26,9 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from enum import StrEnum
 from pathlib import Path
+from typing import NamedTuple
 
+import numpy as np
 from pydantic import BaseModel, Field, field_validator
 
 from faceless.errors import RenderError
@@ -35,17 +36,20 @@ from faceless.media import audio
 from faceless.media.captions import (
     CaptionGroup,
     build_caption_groups,
+    caption_events,
     caption_layout,
     caption_texts,
+    is_animated,
     to_ass,
     to_srt,
     to_vtt,
     write_text,
 )
-from faceless.media.encoder import MOVIE_TIMESCALE, FrameSink, encode_command, produce_frames
+from faceless.media.encoder import MOVIE_TIMESCALE, FrameJob, FrameSink, encode_command, produce_frames
 from faceless.media.ffmpeg import THREADS, run_ffmpeg
 from faceless.media.fonts import FontSet, prepare_fonts
-from faceless.media.kenburns import KenBurnsSource, frame_bytes, motion_for, window_at
+from faceless.media.kenburns import KenBurnsSource, Window, frame_bytes, motion_for, window_at
+from faceless.media.overlays import CaptionBurner
 from faceless.media.probe import count_video_frames
 from faceless.media.thumbnail import image_strength, make_thumbnail, thumbnail_size
 from faceless.media.timeline import (
@@ -179,41 +183,71 @@ def _timeline_of_frames(indices: list[int], frames: list[int], fps: int) -> Time
     return Timeline(fps=fps, spans=spans)
 
 
+class _BurnIn(NamedTuple):
+    """How captions get into the picture: static styles by a CaptionBurner on the frames (libass draws
+    each caption state once), animated ones (karaoke sweeps) by the ass filter in the encoder."""
+
+    burner: CaptionBurner | None = None
+    filter_script: Path | None = None
+    fonts_dir: Path | None = None
+
+
+def _burn_in(
+    groups: list[CaptionGroup], width: int, height: int, style: CaptionStyle, fonts: FontSet, fps: int,
+    offset: int, scratch: Path,
+) -> _BurnIn:  # fmt: skip
+    if not groups:
+        return _BurnIn()
+    layout = caption_layout(width, height, style, fonts)
+    if is_animated(style):
+        script = write_text(scratch / "captions.ass", to_ass(groups, layout, fps, offset))
+        return _BurnIn(filter_script=script, fonts_dir=fonts.folder)
+    return _BurnIn(burner=CaptionBurner(caption_events(groups, layout, fps, offset), layout, fonts.folder, scratch))
+
+
+def _frame_job(source: KenBurnsSource, window: Window, burner: CaptionBurner | None, index: int) -> FrameJob:
+    def fill(buffer: memoryview) -> None:
+        source.warp_into(window, buffer)
+        if burner is not None:
+            burner.burn(index, np.frombuffer(buffer, dtype=np.uint8))
+
+    return fill
+
+
 def _segment_frame_jobs(
-    segments: list[tuple[int, Path, int]], seed: str, width: int, height: int
-) -> Iterator[functools.partial[None]]:
+    segments: list[tuple[int, Path, int]], seed: str, width: int, height: int, burner: CaptionBurner | None
+) -> Iterator[FrameJob]:
     """Frame-filling jobs for (index, image, frames) segments, in order; a picture is loaded when its
     segment comes up (on the producer thread)."""
-    for index, image_path, frames in segments:
-        path = motion_for(index, seed)
+    index = 0
+    for segment_index, image_path, frames in segments:
+        path = motion_for(segment_index, seed)
         source = KenBurnsSource.from_file(image_path, width, height, max(path.start.zoom, path.end.zoom))
         for frame in range(frames):
-            yield functools.partial(source.warp_into, window_at(path, frame, frames))
+            yield _frame_job(source, window_at(path, frame, frames), burner, index)
+            index += 1
 
 
 def _encode(
-    segments: list[tuple[int, Path, int]], seed: str, width: int, height: int, fps: int,
-    ass: Path | None, fonts: Path | None, target: Path, what: str,
+    segments: list[tuple[int, Path, int]], seed: str, width: int, height: int, fps: int, captions: _BurnIn,
+    target: Path, what: str,
 ) -> int:  # fmt: skip
-    sink = FrameSink(
-        encode_command(width, height, fps, target, ass, fonts, X264_THREADS), frame_bytes(width, height), what
-    )
+    command = encode_command(width, height, fps, target, captions.filter_script, captions.fonts_dir, X264_THREADS)
     try:
-        written = produce_frames(_segment_frame_jobs(segments, seed, width, height), sink)
+        sink = FrameSink(command, frame_bytes(width, height), what)
+        try:
+            written = produce_frames(_segment_frame_jobs(segments, seed, width, height, captions.burner), sink)
+        except BaseException:
+            sink.abort()
+            raise
+        sink.close()
     except BaseException:
-        sink.abort()
+        if captions.burner is not None:
+            captions.burner.abort()
         raise
-    sink.close()
+    if captions.burner is not None:
+        captions.burner.close()
     return written
-
-
-def _captions_script(
-    groups: list[CaptionGroup], width: int, height: int, style: CaptionStyle, fonts: FontSet, fps: int,
-    offset: int, target: Path,
-) -> Path | None:  # fmt: skip
-    if not groups:
-        return None
-    return write_text(target, to_ass(groups, caption_layout(width, height, style, fonts), fps, offset))
 
 
 def _mux(video_args: list[str], soundtrack: Path, target: Path, cwd: Path, what: str) -> Path:
@@ -288,12 +322,10 @@ def render_clip(spec: ClipRenderSpec) -> ClipResult:
         span = SegmentSpan(index=spec.index, start_frame=0, frames=frames, narration_seconds=seconds)
         groups = build_caption_groups([(span, spec.words)], spec.fps)
         fonts = prepare_fonts(scratch / "fonts", caption_texts(groups), spec.language)
-        ass = _captions_script(
-            groups, spec.width, spec.height, spec.caption_style, fonts, spec.fps, 0, scratch / "captions.ass"
-        )
+        captions = _burn_in(groups, spec.width, spec.height, spec.caption_style, fonts, spec.fps, 0, scratch)
         _encode(
-            [(spec.index, spec.image_path, frames)], spec.seed, spec.width, spec.height, spec.fps,
-            ass, fonts.folder if ass else None, spec.target, f"rendering clip {spec.index}",
+            [(spec.index, spec.image_path, frames)], spec.seed, spec.width, spec.height, spec.fps, captions,
+            spec.target, f"rendering clip {spec.index}",
         )  # fmt: skip
     return ClipResult(
         index=spec.index,
@@ -447,14 +479,11 @@ def assemble(job: AssemblyJob) -> AssemblyResult:
         srt = write_text(workdir / "captions.srt", to_srt(groups, job.fps))
         vtt = write_text(workdir / "captions.vtt", to_vtt(groups, job.fps))
         fonts = prepare_fonts(scratch / "fonts", caption_texts(groups), job.language)
-        ass = _captions_script(
-            groups, job.width, job.height, job.caption_style, fonts, job.fps, 0, scratch / "captions.ass"
-        )
         try:
+            captions = _burn_in(groups, job.width, job.height, job.caption_style, fonts, job.fps, 0, scratch)
             _encode(
                 [(s.index, s.image_path, span.frames) for s, span in zip(job.segments, timeline.spans, strict=True)],
-                seed, job.width, job.height, job.fps, ass, fonts.folder if ass else None, scratch / "picture.mp4",
-                "rendering the video",
+                seed, job.width, job.height, job.fps, captions, scratch / "picture.mp4", "rendering the video",
             )  # fmt: skip
             soundtrack = sound.result()
             video = _mux(["-i", "picture.mp4"], soundtrack, workdir / "video.mp4", scratch, "muxing the video")

@@ -343,10 +343,14 @@ def _style_line(layout: CaptionLayout) -> str:
     fields = [
         "Caption", face.family, round(layout.font_size_for(face), 2), primary, secondary, outline_colour, back,
         0, 0, 0, 0, 100, 100, 0, 0, border_style, layout.outline, layout.shadow,
-        # the border and shadow are drawn outside the glyphs' box: keep them inside the safe area too
-        2, layout.margin_left, layout.margin_right, layout.margin_bottom + ceil(layout.outline + layout.shadow), 1,
+        2, layout.margin_left, layout.margin_right, _margin_v(layout), 1,
     ]  # fmt: skip
     return "Style: " + ",".join(str(f) for f in fields)
+
+
+def _margin_v(layout: CaptionLayout) -> int:
+    # the border and shadow are drawn outside the glyphs' box: keep them inside the safe area too
+    return layout.margin_bottom + ceil(layout.outline + layout.shadow)
 
 
 def _display(word: str, layout: CaptionLayout) -> str:
@@ -425,28 +429,44 @@ def _line_text(
     return "".join(out)
 
 
-def _dialogue(start: int, end: int, text: str, fps: int, offset: int) -> str:
-    return f"Dialogue: 0,{_ass_clock(start - offset, fps)},{_ass_clock(end - offset, fps)},Caption,,0,0,0,,{text}"
+class CaptionEvent(BaseModel):
+    """One burned-in caption state: `text` (ASS, override tags included) on frames [start_frame, end_frame),
+    counted from the first frame of the picture it is burned into."""
+
+    start_frame: int
+    end_frame: int
+    text: str
 
 
-def _group_events(group: CaptionGroup, layout: CaptionLayout, fps: int, offset: int) -> list[str]:
+def is_animated(style: CaptionStyle) -> bool:
+    """Whether a caption's picture changes within an event (karaoke sweeps) rather than only between them."""
+    return style is CaptionStyle.karaoke
+
+
+def _group_events(group: CaptionGroup, layout: CaptionLayout, fps: int, offset: int) -> list[CaptionEvent]:
     words = [_display(w.text, layout) for w in group.words]
     lines, scale = break_lines(words, layout)
-    bounds = group.highlight_bounds()
+    bounds = [(start - offset, end - offset) for start, end in group.highlight_bounds()]
     if layout.style is CaptionStyle.karaoke:
         # one event; each word's \kf lasts until the next word starts (centiseconds, on frame-exact cuts)
-        kf = [(end - offset) * 100 // fps - (start - offset) * 100 // fps for start, end in bounds]
+        kf = [end * 100 // fps - start * 100 // fps for start, end in bounds]
         text = _line_text(words, lines, layout, scale, None, karaoke=kf)
-        return [_dialogue(group.start_frame, group.end_frame, text, fps, offset)]
+        return [CaptionEvent(start_frame=group.start_frame - offset, end_frame=group.end_frame - offset, text=text)]
     return [
-        _dialogue(start, end, _line_text(words, lines, layout, scale, current), fps, offset)
+        CaptionEvent(start_frame=start, end_frame=end, text=_line_text(words, lines, layout, scale, current))
         for current, (start, end) in enumerate(bounds)
         if end > start
     ]
 
 
-def to_ass(groups: list[CaptionGroup], layout: CaptionLayout, fps: int, offset_frame: int = 0) -> str:
-    """An ASS script for these groups, times relative to `offset_frame` (a clip's first frame)."""
+def caption_events(
+    groups: list[CaptionGroup], layout: CaptionLayout, fps: int, offset_frame: int = 0
+) -> list[CaptionEvent]:
+    """The caption states of these groups, in order, frames relative to `offset_frame` (a clip's first frame)."""
+    return [event for group in groups for event in _group_events(group, layout, fps, offset_frame)]
+
+
+def _ass_script(layout: CaptionLayout, dialogues: list[str]) -> str:
     header = [
         "[Script Info]",
         "ScriptType: v4.00+",
@@ -465,8 +485,52 @@ def to_ass(groups: list[CaptionGroup], layout: CaptionLayout, fps: int, offset_f
         "[Events]",
         "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text",
     ]
-    events = [line for group in groups for line in _group_events(group, layout, fps, offset_frame)]
-    return "\n".join(header + events) + "\n"
+    return "\n".join(header + dialogues) + "\n"
+
+
+def _dialogue(start: int, end: int, text: str, fps: int) -> str:
+    return f"Dialogue: 0,{_ass_clock(start, fps)},{_ass_clock(end, fps)},Caption,,0,0,0,,{text}"
+
+
+def to_ass(groups: list[CaptionGroup], layout: CaptionLayout, fps: int, offset_frame: int = 0) -> str:
+    """An ASS script for these groups, times relative to `offset_frame` (a clip's first frame)."""
+    events = caption_events(groups, layout, fps, offset_frame)
+    return _ass_script(layout, [_dialogue(e.start_frame, e.end_frame, e.text, fps) for e in events])
+
+
+STATES_RATE = 10  # frames per second of a states script: one state per 100 ms, whatever the video's rate
+
+
+def caption_band(layout: CaptionLayout) -> tuple[int, int]:
+    """Rows [top, bottom) of the frame that hold every caption, with room to spare: at most MAX_LINES
+    lines (a line is at most its face's ASS size, winAscent + winDescent; half as much again is kept
+    free) above the bottom safe margin, plus the outline and shadow. Even, for the chroma planes."""
+    faces = list(layout.fonts.faces.values()) if layout.fonts is not None else [layout.primary]
+    line = max(layout.font_size_for(face) for face in faces)
+    border = layout.outline + layout.shadow
+    bottom = min(layout.height, layout.height - layout.margin_bottom + ceil(border) + 8)
+    top = max(0, bottom - ceil(MAX_LINES * line * 1.5 + 2 * border) - 8)
+    return top - top % 2, bottom + bottom % 2 if bottom < layout.height else layout.height
+
+
+def states_ass(events: list[CaptionEvent], layout: CaptionLayout, band: tuple[int, int]) -> str:
+    """The caption states for overlays.py: state k alone on frame k of a STATES_RATE stream, drawn twice
+    on a canvas of two `band`s stacked (the rows that hold captions), once in each: the same pixels as
+    in the frame, moved up by band[0] (the lower copy) or by band[0] + the band's height (the upper).
+    One libass then draws each state once, instead of once per video frame it stays on screen."""
+    top, bottom = band
+    rows = bottom - top
+    canvas = layout.model_copy(
+        update={"height": 2 * rows, "margin_bottom": layout.margin_bottom - (layout.height - bottom), "margin_top": 0}
+    )
+    upper = _margin_v(canvas) + rows
+    lines = []
+    for k, event in enumerate(events):
+        start, end = _ass_clock(k, STATES_RATE), _ass_clock(k + 1, STATES_RATE)
+        # separate layers: libass never moves one copy out of the other's way
+        lines.append(f"Dialogue: 0,{start},{end},Caption,,0,0,{upper},,{event.text}")
+        lines.append(f"Dialogue: 1,{start},{end},Caption,,0,0,0,,{event.text}")
+    return _ass_script(canvas, lines)
 
 
 def write_text(path: Path, text: str) -> Path:

