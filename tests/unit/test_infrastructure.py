@@ -201,3 +201,15 @@ def test_handlers_are_thin(function):
     source = (ROOT / "functions" / function / "app.py").read_text()
     assert len(source.splitlines()) <= 40
     assert "from faceless" in source
+
+
+def test_scratch_prefixes_in_the_bucket_expire():
+    # GIVEN the bucket's lifecycle rules and the prefixes the code writes scratch or regenerable data under
+    from faceless.batch.naming import WORK
+    from faceless.cache import CACHE_PREFIX
+
+    rules = load_template(ROOT / "template.yaml")["Resources"]["MediaBucket"]["Properties"]["LifecycleConfiguration"]
+    expiring = {rule["Prefix"] for rule in rules["Rules"] if "ExpirationInDays" in rule and rule["Status"] == "Enabled"}
+    # THEN the paid-call cache, finished jobs and a batch's Distributed Map item lists all expire
+    for prefix in (f"{CACHE_PREFIX}/", "jobs/", WORK):
+        assert any(prefix.startswith(rule) for rule in expiring), prefix

@@ -259,7 +259,7 @@ def cmd_batch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
         use_services(services := build_services(Settings.from_env()))
         err.write(f"Running {path.name} through the batch state machine…\n")
-        with EmbeddedRunner(listener=progress_printer(err)) as runner:
+        with EmbeddedRunner(listener=progress_printer(err), keep_invocations=False) as runner:
             run = run_manifest(path, runner, services, max_concurrency=args.max_concurrency)
     except (ConfigurationError, InvalidManifestError) as error:
         raise UsageError(str(error)) from None

@@ -112,10 +112,15 @@ def _skip_executions_not_yet_running() -> None:
 class EmbeddedRunner:
     """Use as a context manager: `with EmbeddedRunner() as runner: runner.run("VideoStateMachine", input)`."""
 
-    def __init__(self, project_root: Path | None = None, listener: Listener | None = None, poll_seconds: float = 0.05):
+    def __init__(
+        self, project_root: Path | None = None, listener: Listener | None = None, poll_seconds: float = 0.05,
+        keep_invocations: bool = True,
+    ):  # fmt: skip
         self.project = Project.load(project_root or find_project_root())
         self.listener = listener
         self.poll_seconds = poll_seconds
+        # every invoke's event and result, for tests and one-off runs; a long-lived server keeps none
+        self.keep_invocations = keep_invocations
         self.invocations: list[Invocation] = []
         self._modules: dict[str, ModuleType] = {}
         self._lock = threading.Lock()
@@ -212,8 +217,9 @@ class EmbeddedRunner:
         raw = params.get("Payload") or b"{}"
         event = json.loads(raw.decode() if isinstance(raw, bytes) else raw)
         invocation = Invocation(function=logical_id, event=event, started=time.time(), thread=threading.get_ident())
-        with self._lock:
-            self.invocations.append(invocation)
+        if self.keep_invocations:
+            with self._lock:
+                self.invocations.append(invocation)
         self._notify("start", invocation)
         response: dict[str, Any] = {"StatusCode": 200, "ExecutedVersion": "$LATEST"}
         try:

@@ -373,7 +373,7 @@ class LocalServer:
             update={"region": REGION, "url_secret": settings.url_secret or secrets.token_hex(32)}
         )
         spec = read_api_spec(self.root)
-        self._runner = EmbeddedRunner(project_root=self.root).__enter__()
+        self._runner = EmbeddedRunner(project_root=self.root, keep_invocations=False).__enter__()
         try:
             create_tables(settings)
             settings = settings.model_copy(
