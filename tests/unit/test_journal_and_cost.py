@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from faceless import journal
 from faceless.billing.prices import estimate_cost
 from faceless.models import JobSpec, LlmUsage, VideoRequest
@@ -58,3 +60,15 @@ def test_cost_prices_tokens_images_and_compute_and_offline_is_free():
     assert abs(paid.total_usd - (paid.llm_usd + paid.images_usd + paid.compute_usd)) < 1e-6
     free = estimate_cost([usage("storyteller", 500, 100, provider="offline")], ["pillow-cards-v1"], {"espeak": 900}, 0.0)
     assert free.total_usd == 0.0
+
+
+@pytest.mark.parametrize("model", ["gpt-image-1", "dall-e-3"])
+@pytest.mark.parametrize("quality", ["low", "medium", "high"])
+def test_every_openai_image_setting_has_a_price(model, quality):
+    # GIVEN the OpenAI images adapter at each model and quality WHEN it names its price
+    from faceless.billing.prices import IMAGE_PRICES
+    from faceless.providers.images.openai_images import OpenAIImageGenerator
+
+    name = OpenAIImageGenerator(api_key="sk-test", model=model, quality=quality).price_model()
+    # THEN the price table knows that name (an unknown one would be charged a guessed price)
+    assert name in IMAGE_PRICES

@@ -19,7 +19,8 @@ IMAGE_PRICES: dict[str, float] = {
     "gpt-image-1-low": 0.016,
     "gpt-image-1-medium": 0.063,
     "gpt-image-1-high": 0.25,
-    "dall-e-3": 0.08,
+    "dall-e-3": 0.08,  # 1024x1792, standard
+    "dall-e-3-hd": 0.12,
     "gemini-2.5-flash-image": 0.039,
 }
 # USD per 1M characters
