@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -59,3 +58,23 @@ def test_a_reader_that_quits_is_a_render_error(tmp_path):
     with pytest.raises(RenderError, match="encoding the test"):
         produce_frames(iter([fill(content) for content in frames(8)]), sink)
     sink.abort()
+
+
+def test_a_kernel_without_vmsplice_falls_back_to_writing_the_frames(tmp_path, monkeypatch):
+    # GIVEN a system whose vmsplice answers EINVAL (as some sandboxes do)
+    import ctypes
+    import errno
+
+    def unsupported(*_args):
+        ctypes.set_errno(errno.EINVAL)
+        return -1
+
+    monkeypatch.setattr(encoder, "_VMSPLICE", unsupported)
+    expected = frames(6)
+    report = tmp_path / "digest.txt"
+    sink = FrameSink([sys.executable, "-c", READER, str(report), "0"], FRAME, "test reader")
+    # WHEN frames are piped THEN they all arrive, written instead of spliced
+    assert produce_frames(iter([fill(content) for content in expected]), sink) == len(expected)
+    sink.close()
+    assert report.read_text() == hashlib.sha256(b"".join(expected)).hexdigest()
+    assert not sink.holds_previous

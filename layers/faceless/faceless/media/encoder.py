@@ -49,6 +49,7 @@ def _vmsplice_function():  # noqa: ANN202
 
 
 _VMSPLICE = _vmsplice_function()
+_SPLICE_UNSUPPORTED = {errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.EPERM}
 
 
 def video_codec_args(fps: int, threads: int = THREADS) -> list[str]:
@@ -133,7 +134,9 @@ class FrameSink:
         free again after the next write, not before."""
         return self._splice is not None
 
-    def _vmsplice(self, fd: int, frame: bytearray) -> None:
+    def _vmsplice(self, fd: int, frame: bytearray) -> bool:
+        """Splice the whole frame. False if this kernel cannot (a sandbox without vmsplice): nothing was
+        sent, and this sink writes with write(2) from now on."""
         assert self._splice is not None
         base = ctypes.addressof((ctypes.c_char * len(frame)).from_buffer(frame))
         done = 0
@@ -144,15 +147,18 @@ class FrameSink:
                 code = ctypes.get_errno()
                 if code == errno.EINTR:
                     continue
+                if done == 0 and code in _SPLICE_UNSUPPORTED:
+                    self._splice = None
+                    return False
                 raise OSError(code, os.strerror(code))
             done += moved
+        return True
 
     def write(self, frame: memoryview | bytes | bytearray) -> None:
         assert self.process.stdin is not None
         try:
             fd = self.process.stdin.fileno()
-            if self._splice is not None and isinstance(frame, bytearray):
-                self._vmsplice(fd, frame)
+            if self._splice is not None and isinstance(frame, bytearray) and self._vmsplice(fd, frame):
                 self._in_pipe = frame  # kept alive (not reused by the allocator) until ffmpeg has read it
             else:
                 view = memoryview(frame)
