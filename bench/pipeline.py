@@ -30,6 +30,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "layers" / "faceless"))
+sys.path.insert(0, str(ROOT))  # tests.fakes
 for _name, _value in (
     ("POWERTOOLS_TRACE_DISABLED", "true"),
     ("POWERTOOLS_METRICS_DISABLED", "true"),
@@ -45,6 +46,7 @@ from faceless.providers.llm.offline import OfflineLanguageModel  # noqa: E402
 from faceless.providers.music.ambient import AmbientMusicComposer  # noqa: E402
 from faceless.settings import Settings  # noqa: E402
 from faceless.store import LocalBlobStore  # noqa: E402
+from tests.fakes.render import fake_assemble  # noqa: E402
 
 # The original design's latencies (seconds)
 AGENT_SECONDS = {"storyteller": 4.0, "context": 3.0, "director": 5.0}
@@ -103,22 +105,6 @@ class SleepingSpeech:
         return Speech(wav=buffer.getvalue(), sample_rate=8000, duration_seconds=seconds, words=timings, provider=self.name, voice="bench")
 
 
-def trivial_render(event, context):
-    job = event["job"]
-    prefix = job["prefix"]
-    return {
-        "video_key": f"{prefix}/video.mp4",
-        "captions_srt_key": f"{prefix}/captions.srt",
-        "captions_vtt_key": f"{prefix}/captions.vtt",
-        "thumbnail_key": f"{prefix}/thumbnail.jpg",
-        "script_key": f"{prefix}/script.json",
-        "duration_seconds": sum(m["voice"]["duration_seconds"] for m in event["media"]),
-        "width": job["plan"]["width"],
-        "height": job["plan"]["height"],
-        "render_seconds": 0.0,
-    }
-
-
 def critical_path(segments: int, concurrency: int) -> float:
     waves = math.ceil(segments / concurrency)
     return AGENT_SECONDS["storyteller"] + max(AGENT_SECONDS["context"], AGENT_SECONDS["director"]) + waves * max(IMAGE_SECONDS, VOICE_SECONDS)
@@ -156,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
 
     walls = []
     with tempfile.TemporaryDirectory(prefix="faceless-bench-") as scratch, EmbeddedRunner() as runner:
-        runner.overrides["AssembleFunction"] = trivial_render
+        runner.overrides["AssembleFunction"] = fake_assemble
         # Deploying is not part of a video's wall time: create the state machine first (moto parses
         # the ASL, ~3 s), and warm what the fakes themselves load on first use (the tokenizer the
         # offline model counts usage with, ~0.5 s), so the fakes take exactly the latencies above.

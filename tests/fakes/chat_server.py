@@ -27,6 +27,7 @@ from typing import Any, Callable, Union
 from pydantic import BaseModel
 
 from faceless.providers.llm.tokens import count_chat_tokens, count_text_tokens
+from tests.fakes.loopback import LoopbackServer
 
 COMPLETIONS_PATH = "/v1/chat/completions"
 
@@ -102,10 +103,11 @@ def respond_by_schema(replies: dict[str, Reply]) -> Responder:
     return respond
 
 
-class FakeChatServer:
+class FakeChatServer(LoopbackServer):
     """Start with `with FakeChatServer() as server:` (or .start()/.close())."""
 
     def __init__(self, default_responder: Responder | None = None, api_key: str | None = None) -> None:
+        super().__init__()
         self.default_responder = default_responder
         self.api_key = api_key  # when set, other Bearer tokens get a real-shaped 401
         self.requests: list[dict[str, Any]] = []  # every parsed request body, in arrival order
@@ -114,41 +116,6 @@ class FakeChatServer:
         self._queue: deque[Reply] = deque()
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
-        self._httpd: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-
-    # ------------------------------------------------------------------ lifecycle
-
-    def start(self) -> FakeChatServer:
-        httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        httpd.daemon_threads = True
-        httpd.fake = self  # type: ignore[attr-defined]
-        self._httpd = httpd
-        self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self._thread.start()
-        return self
-
-    def close(self) -> None:
-        if self._httpd is None:
-            return
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._httpd = None
-        self._thread = None
-
-    def __enter__(self) -> FakeChatServer:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    @property
-    def port(self) -> int:
-        if self._httpd is None:
-            raise RuntimeError("FakeChatServer is not running")
-        return self._httpd.server_address[1]
 
     @property
     def base_url(self) -> str:
@@ -285,3 +252,6 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
         return
+
+
+FakeChatServer.handler = _Handler

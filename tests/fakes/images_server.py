@@ -33,6 +33,8 @@ from typing import Any, Callable, Union
 
 from PIL import Image, ImageDraw
 
+from tests.fakes.loopback import LoopbackServer
+
 OPENAI_PATH = "/v1/images/generations"
 GEMINI_PATH = re.compile(r"^/v1beta/models/(?P<model>[^/:]+):generateContent$")
 
@@ -116,10 +118,11 @@ def picture(width: int, height: int, image_format: str = "PNG") -> bytes:
     return buffer.getvalue()
 
 
-class FakeImagesServer:
+class FakeImagesServer(LoopbackServer):
     """Start with `with FakeImagesServer() as server:` (or .start()/.close())."""
 
     def __init__(self, openai_key: str | None = None, gemini_key: str | None = None, delay_seconds: float = 0.0) -> None:
+        super().__init__()
         self.openai_key = openai_key  # when set, other Bearer tokens get a real-shaped 401
         self.gemini_key = gemini_key  # when set, other x-goog-api-key values get a real-shaped 400
         self.delay_seconds = delay_seconds  # how long each picture takes to "render"
@@ -127,40 +130,10 @@ class FakeImagesServer:
         self._queues: dict[str, deque[Reply]] = {"openai": deque(), "gemini": deque()}
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
-        self._httpd: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-
-    # ------------------------------------------------------------------ lifecycle
-
-    def start(self) -> FakeImagesServer:
-        httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        httpd.daemon_threads = True
-        httpd.fake = self  # type: ignore[attr-defined]
-        self._httpd = httpd
-        self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self._thread.start()
-        return self
-
-    def close(self) -> None:
-        if self._httpd is None:
-            return
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._httpd = None
-
-    def __enter__(self) -> FakeImagesServer:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
     @property
     def base_url(self) -> str:
-        if self._httpd is None:
-            raise RuntimeError("FakeImagesServer is not running")
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        return f"http://127.0.0.1:{self.port}"
 
     @property
     def openai_base_url(self) -> str:
@@ -394,3 +367,6 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         return
+
+
+FakeImagesServer.handler = _Handler

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-import wave
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +19,7 @@ from faceless.media.kenburns import Motion, motion_for, window_at
 from faceless.media.probe import probe
 from faceless.media.timeline import frames_for, snap_to_frame
 from faceless.models import CaptionStyle, WordTiming
+from tests.unit.media_inputs import write_wav
 
 W, H, FPS = 360, 640, 30
 VOICE_SECONDS = (1.01, 3.0)  # 31 and 90 frames
@@ -31,15 +31,6 @@ SEED = next(
 
 
 # ------------------------------------------------------------------ inputs
-
-
-def write_wav(path: Path, samples: np.ndarray, rate: int, channels: int = 1) -> Path:
-    with wave.open(str(path), "wb") as wav:
-        wav.setnchannels(channels)
-        wav.setsampwidth(2)
-        wav.setframerate(rate)
-        wav.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
-    return path
 
 
 def tone(seconds: float, rate: int, on: tuple[float, float], hz: float = 440.0) -> np.ndarray:

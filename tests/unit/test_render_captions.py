@@ -5,7 +5,6 @@ and stay inside the format's safe area; an over-long word shrinks instead of bei
 from __future__ import annotations
 
 import subprocess
-import wave
 from pathlib import Path
 
 import numpy as np
@@ -19,18 +18,10 @@ from faceless.media.fonts import install_fonts
 from faceless.media.inspect import decode_frames
 from faceless.media.timeline import SegmentSpan
 from faceless.models import CaptionStyle, WordTiming
+from tests.unit.media_inputs import silent_wav
 
 FPS = 30
 GREY = (100, 100, 100)
-
-
-def silent_wav(path: Path, seconds: float) -> Path:
-    with wave.open(str(path), "wb") as wav:
-        wav.setnchannels(1)
-        wav.setsampwidth(2)
-        wav.setframerate(16000)
-        wav.writeframes(b"\0\0" * round(seconds * 16000))
-    return path
 
 
 def flat_picture(path: Path) -> Path:

@@ -3,7 +3,6 @@ vary per segment and per job, and the picture is never stretched nor shows an ed
 
 from __future__ import annotations
 
-import wave
 from pathlib import Path
 
 import numpy as np
@@ -13,19 +12,11 @@ from PIL import Image
 from faceless.media.assemble import ClipRenderSpec, render_clip
 from faceless.media.inspect import decode_frames
 from faceless.media.kenburns import KenBurnsSource, Motion, eased, motion_for, source_point, window_at
+from tests.unit.media_inputs import silent_wav
 
 W, H, FPS = 270, 480, 30
 SEED = "kenburns-test"
 SIGMA_OUT = 2.4  # dot size in output pixels at zoom 1
-
-
-def silent_wav(path: Path, seconds: float) -> Path:
-    with wave.open(str(path), "wb") as wav:
-        wav.setnchannels(1)
-        wav.setsampwidth(2)
-        wav.setframerate(16000)
-        wav.writeframes(b"\0\0" * round(seconds * 16000))
-    return path
 
 
 def dot_pattern(path: Path, width: int, height: int, spacing: float) -> list[tuple[float, float]]:

@@ -4,7 +4,6 @@ no gap and no repeated frame; and at every segment boundary the sound is within 
 
 from __future__ import annotations
 
-import wave
 from pathlib import Path
 
 import numpy as np
@@ -28,20 +27,12 @@ from faceless.media.inspect import decode_frames, frame_times
 from faceless.media.probe import probe
 from faceless.media.timeline import frames_for
 from faceless.models import WordTiming
+from tests.unit.media_inputs import write_wav
 
 W, H, FPS = 180, 320, 30
 VOICES = ((1.01, 22050), (0.77, 16000), (1.23, 44100))  # seconds, sample rate: none on a frame boundary
 LEVELS = (50, 200, 120)  # mean brightness of each segment's picture: the cuts are easy to find
 BURST = 0.25  # each voice starts with a tone burst at its first sample, then silence
-
-
-def write_wav(path: Path, samples: np.ndarray, rate: int) -> Path:
-    with wave.open(str(path), "wb") as wav:
-        wav.setnchannels(1)
-        wav.setsampwidth(2)
-        wav.setframerate(rate)
-        wav.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
-    return path
 
 
 def textured(path: Path, level: int, seed: int) -> Path:

@@ -4,7 +4,6 @@ loud and a quiet voice alike."""
 
 from __future__ import annotations
 
-import wave
 from pathlib import Path
 
 import numpy as np
@@ -14,20 +13,12 @@ from PIL import Image
 from faceless.media.assemble import AssemblyJob, AssemblyResult, AssemblySegment, assemble
 from faceless.media.audio import decode_pcm, measure_loudness
 from faceless.models import WordTiming
+from tests.unit.media_inputs import write_wav
 
 W, H, FPS, RATE = 128, 224, 30, 24000
 SECONDS = 12.0
 LOUD, QUIET = (2.0, 4.0), (6.5, 8.0)  # speech: a loud voice, then one 20 dB softer
 VOICE_HZ, MUSIC_HZ = 1000.0, 150.0
-
-
-def write_wav(path: Path, samples: np.ndarray, rate: int, channels: int = 1) -> Path:
-    with wave.open(str(path), "wb") as wav:
-        wav.setnchannels(channels)
-        wav.setsampwidth(2)
-        wav.setframerate(rate)
-        wav.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
-    return path
 
 
 def speech_like(t: np.ndarray, span: tuple[float, float], amplitude: float) -> np.ndarray:

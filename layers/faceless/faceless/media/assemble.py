@@ -300,6 +300,32 @@ def _soundtrack(voices: list[Path], timeline: Timeline, music: Path | None, scra
     return audio.render_soundtrack(narration, music, total, scratch / "soundtrack.m4a")
 
 
+def _captions_and_files(
+    timeline: Timeline, words: list[list[WordTiming]], fps: int, workdir: Path
+) -> tuple[list[CaptionGroup], Path, Path]:
+    """The caption groups of the whole video, and its SRT and WebVTT files written into `workdir`."""
+    groups = build_caption_groups(list(zip(timeline.spans, words, strict=True)), fps)
+    srt = write_text(workdir / "captions.srt", to_srt(groups, fps))
+    vtt = write_text(workdir / "captions.vtt", to_vtt(groups, fps))
+    return groups, srt, vtt
+
+
+def _result(
+    video: Path, frames: int, srt: Path, vtt: Path, thumbnail: Path, timeline: Timeline, started: float
+) -> AssemblyResult:
+    return AssemblyResult(
+        video_path=video,
+        srt_path=srt,
+        vtt_path=vtt,
+        thumbnail_path=thumbnail,
+        duration_seconds=timeline.duration_seconds,
+        frames=frames,
+        render_seconds=round(time.monotonic() - started, 3),
+        segment_starts=timeline.start_seconds(),
+        segment_frames=[s.frames for s in timeline.spans],
+    )
+
+
 def _thumbnail(image: Path, title: str, language: str, width: int, height: int, scratch: Path, target: Path) -> Path:
     fonts = prepare_fonts(scratch / "title-fonts", [title], language)
     thumb_w, thumb_h = thumbnail_size(width, height)
@@ -367,11 +393,7 @@ def finish(spec: FinishSpec) -> AssemblyResult:
     timeline = _timeline_of_frames([s.index for s in segments], [s.frames for s in segments], spec.fps)
     with tempfile.TemporaryDirectory(prefix=".finish-", dir=workdir) as scratch_name:
         scratch = Path(scratch_name)
-        groups = build_caption_groups(
-            [(span, s.words) for span, s in zip(timeline.spans, segments, strict=True)], spec.fps
-        )
-        srt = write_text(workdir / "captions.srt", to_srt(groups, spec.fps))
-        vtt = write_text(workdir / "captions.vtt", to_vtt(groups, spec.fps))
+        _, srt, vtt = _captions_and_files(timeline, [s.words for s in segments], spec.fps, workdir)
         cover = _Background(  # the thumbnail is made while ffmpeg mixes the sound
             _thumbnail, _best_image([(s.index, s.image_path, s.image_score) for s in segments]),
             spec.title, spec.language, spec.width, spec.height, scratch, workdir / "thumbnail.jpg",
@@ -392,17 +414,7 @@ def finish(spec: FinishSpec) -> AssemblyResult:
             thumbnail = cover.result()
         finally:  # nothing may still be writing when the scratch folder goes
             cover.join()
-    return AssemblyResult(
-        video_path=video,
-        srt_path=srt,
-        vtt_path=vtt,
-        thumbnail_path=thumbnail,
-        duration_seconds=timeline.duration_seconds,
-        frames=frames,
-        render_seconds=round(time.monotonic() - started, 3),
-        segment_starts=timeline.start_seconds(),
-        segment_frames=[s.frames for s in timeline.spans],
-    )
+    return _result(video, frames, srt, vtt, thumbnail, timeline, started)
 
 
 def _concat_quote(path: Path) -> str:
@@ -473,11 +485,7 @@ def assemble(job: AssemblyJob) -> AssemblyResult:
                 job.title, job.language, job.width, job.height, scratch, workdir / "thumbnail.jpg",
             )
         )  # fmt: skip
-        groups = build_caption_groups(
-            [(span, segment.words) for span, segment in zip(timeline.spans, job.segments, strict=True)], job.fps
-        )
-        srt = write_text(workdir / "captions.srt", to_srt(groups, job.fps))
-        vtt = write_text(workdir / "captions.vtt", to_vtt(groups, job.fps))
+        groups, srt, vtt = _captions_and_files(timeline, [s.words for s in job.segments], job.fps, workdir)
         fonts = prepare_fonts(scratch / "fonts", caption_texts(groups), job.language)
         try:
             captions = _burn_in(groups, job.width, job.height, job.caption_style, fonts, job.fps, 0, scratch)
@@ -492,14 +500,4 @@ def assemble(job: AssemblyJob) -> AssemblyResult:
         finally:  # whatever happened, nothing may still be writing when the scratch folder goes
             sound.join()
             cover.join()
-    return AssemblyResult(
-        video_path=video,
-        srt_path=srt,
-        vtt_path=vtt,
-        thumbnail_path=thumbnail,
-        duration_seconds=timeline.duration_seconds,
-        frames=frames,
-        render_seconds=round(time.monotonic() - started, 3),
-        segment_starts=timeline.start_seconds(),
-        segment_frames=[s.frames for s in timeline.spans],
-    )
+    return _result(video, frames, srt, vtt, thumbnail, timeline, started)
