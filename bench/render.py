@@ -243,7 +243,7 @@ def _tree_memory_bytes(root: int) -> int:
 
 
 def measure(command: list[str]) -> dict[str, float]:
-    """Run `command`; wall seconds, peak summed RSS of its process tree, and the largest process's
+    """Run `command`; wall seconds, peak summed PSS of its process tree, and the largest process's
     peak RSS (getrusage of the waited-for children, measured in a fresh wrapper process)."""
     wrapper = (
         "import resource, subprocess, sys, json; code = subprocess.call(sys.argv[1:]); "

@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT / "layers" / "faceless"))
 
 from faceless.agents import bible as bible_agent  # noqa: E402
 from faceless.agents import context as context_agent  # noqa: E402
-from faceless.agents import director, prompts, refine, storyteller  # noqa: E402
+from faceless.agents import director, refine, storyteller  # noqa: E402
 from faceless.models import LlmUsage, OptimizationLevel, VideoRequest  # noqa: E402
 from faceless.planning import make_plan  # noqa: E402
 from faceless.providers.llm.openai_compat import OpenAICompatibleModel, strict_json_schema  # noqa: E402

@@ -13,7 +13,6 @@ from faceless.errors import InvalidRequestError
 from faceless.providers.base import Speech, SpeechRequest, SpeechSynthesizer
 from faceless.providers.speech.espeak import (
     BASE_WPM,
-    ESPEAK_DEFAULT_WPM,
     EspeakSynthesizer,
     list_voices,
     words_per_minute,

@@ -488,8 +488,9 @@ def _ass_script(layout: CaptionLayout, dialogues: list[str]) -> str:
     return "\n".join(header + dialogues) + "\n"
 
 
-def _dialogue(start: int, end: int, text: str, fps: int) -> str:
-    return f"Dialogue: 0,{_ass_clock(start, fps)},{_ass_clock(end, fps)},Caption,,0,0,0,,{text}"
+def _dialogue(start: int, end: int, text: str, fps: int, layer: int = 0, margin_v: int = 0) -> str:
+    # margin_v 0: the style's
+    return f"Dialogue: {layer},{_ass_clock(start, fps)},{_ass_clock(end, fps)},Caption,,0,0,{margin_v},,{text}"
 
 
 def to_ass(groups: list[CaptionGroup], layout: CaptionLayout, fps: int, offset_frame: int = 0) -> str:
@@ -526,10 +527,9 @@ def states_ass(events: list[CaptionEvent], layout: CaptionLayout, band: tuple[in
     upper = _margin_v(canvas) + rows
     lines = []
     for k, event in enumerate(events):
-        start, end = _ass_clock(k, STATES_RATE), _ass_clock(k + 1, STATES_RATE)
         # separate layers: libass never moves one copy out of the other's way
-        lines.append(f"Dialogue: 0,{start},{end},Caption,,0,0,{upper},,{event.text}")
-        lines.append(f"Dialogue: 1,{start},{end},Caption,,0,0,0,,{event.text}")
+        lines.append(_dialogue(k, k + 1, event.text, STATES_RATE, layer=0, margin_v=upper))
+        lines.append(_dialogue(k, k + 1, event.text, STATES_RATE, layer=1))
     return _ass_script(canvas, lines)
 
 
