@@ -25,6 +25,7 @@ from faceless.media.assemble import (
 from faceless.media.audio import decode_pcm
 from faceless.media.inspect import decode_frames, frame_times
 from faceless.media.probe import probe
+from faceless.media.thumbnail import image_strength
 from faceless.media.timeline import frames_for
 from faceless.models import WordTiming
 from tests.unit.media_inputs import write_wav
@@ -166,3 +167,28 @@ def test_the_cloud_steps_called_one_by_one_make_the_same_video(job, renders, tmp
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
         "captions.srt", "captions.vtt", "thumbnail.jpg", "video.mp4",
     ]  # fmt: skip
+
+
+def test_both_paths_make_the_same_thumbnail_from_the_strongest_picture(job, renders):
+    # GIVEN the pictures' strengths as a thumbnail scores them from their files
+    strengths = [image_strength(s.image_path) for s in job.segments]
+    strongest = int(np.argmax(strengths))
+    # WHEN both paths rendered (each scores a picture while decoding it for the frames)
+    thumbnails = [np.asarray(Image.open(r.thumbnail_path).convert("L"), dtype=float) for r in renders.values()]
+    # THEN they made the same thumbnail
+    assert np.abs(thumbnails[0] - thumbnails[1]).max() == 0
+    # AND it is the strongest picture: its top (above the title's shade) has that picture's brightness
+    top = thumbnails[0][: H // 4].mean()
+    assert int(np.argmin([abs(top - level) for level in LEVELS])) == strongest
+
+
+def test_a_rendered_clip_scores_its_picture_as_the_file_would_be_scored(job, tmp_path):
+    # GIVEN one segment
+    segment = job.segments[1]
+    # WHEN it is rendered as a clip
+    clip = render_clip(
+        ClipRenderSpec(index=segment.index, image_path=segment.image_path, voice_path=segment.voice_path,
+                       seed=job.title, width=W, height=H, fps=FPS, target=tmp_path / "clip.mp4")
+    )  # fmt: skip
+    # THEN its score is the picture's strength (the finish step picks the thumbnail by it)
+    assert clip.image_score == image_strength(segment.image_path)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from enum import StrEnum
 from pathlib import Path
@@ -48,10 +48,11 @@ from faceless.media.captions import (
 from faceless.media.encoder import MOVIE_TIMESCALE, FrameJob, FrameSink, encode_command, produce_frames
 from faceless.media.ffmpeg import THREADS, run_ffmpeg
 from faceless.media.fonts import FontSet, prepare_fonts
+from faceless.media.images import load_rgb
 from faceless.media.kenburns import KenBurnsSource, Window, frame_bytes, motion_for, window_at
 from faceless.media.overlays import CaptionBurner
 from faceless.media.probe import count_video_frames
-from faceless.media.thumbnail import image_strength, make_thumbnail, thumbnail_size
+from faceless.media.thumbnail import image_strength, make_thumbnail, picture_strength, thumbnail_size
 from faceless.media.timeline import (
     AUDIO_RATE,
     SegmentSpan,
@@ -214,15 +215,23 @@ def _frame_job(source: KenBurnsSource, window: Window, burner: CaptionBurner | N
     return fill
 
 
+PictureScored = Callable[[int, float], None]  # (segment index, picture_strength): the thumbnail's choice
+
+
 def _segment_frame_jobs(
-    segments: list[tuple[int, Path, int]], seed: str, width: int, height: int, burner: CaptionBurner | None
-) -> Iterator[FrameJob]:
-    """Frame-filling jobs for (index, image, frames) segments, in order; a picture is loaded when its
-    segment comes up (on the producer thread)."""
+    segments: list[tuple[int, Path, int]], seed: str, width: int, height: int, burner: CaptionBurner | None,
+    on_picture: PictureScored | None = None,
+) -> Iterator[FrameJob]:  # fmt: skip
+    """Frame-filling jobs for (index, image, frames) segments, in order; a picture is loaded (and
+    scored for the thumbnail, while it is decoded anyway) when its segment comes up, on the producer thread."""
     index = 0
     for segment_index, image_path, frames in segments:
         path = motion_for(segment_index, seed)
-        source = KenBurnsSource.from_file(image_path, width, height, max(path.start.zoom, path.end.zoom))
+        picture = np.asarray(load_rgb(image_path))
+        if on_picture is not None:
+            on_picture(segment_index, picture_strength(picture))
+        source = KenBurnsSource(picture, width, height, max(path.start.zoom, path.end.zoom))
+        del picture  # the source keeps its planes only
         for frame in range(frames):
             yield _frame_job(source, window_at(path, frame, frames), burner, index)
             index += 1
@@ -230,13 +239,14 @@ def _segment_frame_jobs(
 
 def _encode(
     segments: list[tuple[int, Path, int]], seed: str, width: int, height: int, fps: int, captions: _BurnIn,
-    target: Path, what: str,
+    target: Path, what: str, on_picture: PictureScored | None = None,
 ) -> int:  # fmt: skip
     command = encode_command(width, height, fps, target, captions.filter_script, captions.fonts_dir, X264_THREADS)
     try:
         sink = FrameSink(command, frame_bytes(width, height), what)
         try:
-            written = produce_frames(_segment_frame_jobs(segments, seed, width, height, captions.burner), sink)
+            jobs = _segment_frame_jobs(segments, seed, width, height, captions.burner, on_picture)
+            written = produce_frames(jobs, sink)
         except BaseException:
             sink.abort()
             raise
@@ -349,9 +359,10 @@ def render_clip(spec: ClipRenderSpec) -> ClipResult:
         groups = build_caption_groups([(span, spec.words)], spec.fps)
         fonts = prepare_fonts(scratch / "fonts", caption_texts(groups), spec.language)
         captions = _burn_in(groups, spec.width, spec.height, spec.caption_style, fonts, spec.fps, 0, scratch)
+        scores: dict[int, float] = {}
         _encode(
             [(spec.index, spec.image_path, frames)], spec.seed, spec.width, spec.height, spec.fps, captions,
-            spec.target, f"rendering clip {spec.index}",
+            spec.target, f"rendering clip {spec.index}", scores.__setitem__,
         )  # fmt: skip
     return ClipResult(
         index=spec.index,
@@ -359,7 +370,7 @@ def render_clip(spec: ClipRenderSpec) -> ClipResult:
         frames=frames,
         narration_seconds=seconds,
         duration_seconds=frames / spec.fps,
-        image_score=image_strength(spec.image_path),
+        image_score=scores[spec.index],
         render_seconds=round(time.monotonic() - started, 3),
     )
 
@@ -459,6 +470,35 @@ def _assemble_per_segment(job: AssemblyJob, workdir: Path, seed: str) -> Assembl
     return result
 
 
+class _CoverWhenScored:
+    """The thumbnail of a single-process render: the renderer scores each picture as it decodes it, and
+    once all are scored the strongest one becomes the thumbnail, on a thread, while the last segment encodes."""
+
+    def __init__(self, job: AssemblyJob, scratch: Path, target: Path) -> None:
+        self._job, self._scratch, self._target = job, scratch, target
+        self._scores: list[float] = []  # in the order of job.segments: the order pictures are rendered
+        self._background: _Background | None = None
+
+    def scored(self, index: int, score: float) -> None:  # noqa: ARG002 - the position tells the segment
+        self._scores.append(score)
+        if len(self._scores) == len(self._job.segments) and self._background is None:
+            job = self._job
+            scored = zip(job.segments, self._scores, strict=True)
+            best = _best_image([(s.index, s.image_path, score) for s, score in scored])
+            self._background = _Background(
+                _thumbnail, best, job.title, job.language, job.width, job.height, self._scratch, self._target
+            )
+
+    def result(self) -> Path:
+        if self._background is None:  # every picture was rendered, so this cannot happen
+            raise RenderError("the thumbnail was never started: not every picture was scored")
+        return self._background.result()
+
+    def join(self) -> None:
+        if self._background is not None:
+            self._background.join()
+
+
 def assemble(job: AssemblyJob) -> AssemblyResult:
     """Render the video, its captions (SRT, WebVTT) and thumbnail into `job.workdir`."""
     started = time.monotonic()
@@ -479,12 +519,7 @@ def assemble(job: AssemblyJob) -> AssemblyResult:
         voices = [s.voice_path.resolve() for s in job.segments]
         # the sound track and the thumbnail are made alongside the picture (ffmpeg and Pillow, off the GIL)
         sound = _Background(_soundtrack, voices, timeline, job.music_path, scratch)
-        cover = _Background(
-            lambda: _thumbnail(
-                _best_image([(s.index, s.image_path, None) for s in job.segments]),
-                job.title, job.language, job.width, job.height, scratch, workdir / "thumbnail.jpg",
-            )
-        )  # fmt: skip
+        cover = _CoverWhenScored(job, scratch, workdir / "thumbnail.jpg")
         groups, srt, vtt = _captions_and_files(timeline, [s.words for s in job.segments], job.fps, workdir)
         fonts = prepare_fonts(scratch / "fonts", caption_texts(groups), job.language)
         try:
@@ -492,6 +527,7 @@ def assemble(job: AssemblyJob) -> AssemblyResult:
             _encode(
                 [(s.index, s.image_path, span.frames) for s, span in zip(job.segments, timeline.spans, strict=True)],
                 seed, job.width, job.height, job.fps, captions, scratch / "picture.mp4", "rendering the video",
+                cover.scored,
             )  # fmt: skip
             soundtrack = sound.result()
             video = _mux(["-i", "picture.mp4"], soundtrack, workdir / "video.mp4", scratch, "muxing the video")

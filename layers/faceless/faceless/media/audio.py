@@ -186,28 +186,27 @@ def normalise_filter(loudness: Loudness, extra_gain_db: float = 0.0) -> str:
 
 
 def _normalised(mixed: Path, loudness: Loudness, scratch: Path) -> tuple[Path, str]:
-    """(audio, filter) whose result is the normalised mix. A plain gain is applied while encoding; when
-    the peaks need the limiter, the limited mix is written here and kept. Flattening loud peaks also
-    lowers the integrated loudness (a few loud clicks can weigh 1-2 LU), so each limiting pass measures
-    its own result and the next makes the loss up (two passes at most)."""
-    extra = 0.0
+    """(audio, filter) whose result, applied in the encoding pass, is the normalised mix. A plain gain
+    is applied while encoding. When the peaks need the limiter: flattening loud peaks also lowers the
+    integrated loudness (a few loud clicks can weigh 1-2 LU), so one pass limits the gained mix and
+    measures what it lost; if that is close enough its output is kept, else the encoding pass limits the
+    mix again with the loss made up (that second limiting loses far less: it is not measured again)."""
+    chain = normalise_filter(loudness)
+    if "alimiter" not in chain:
+        return mixed, chain
     limited = scratch / (mixed.stem + ".limited.wav")
-    for attempt in range(2):
-        chain = normalise_filter(loudness, extra)
-        if "alimiter" not in chain:
-            return mixed, chain
-        done = run_ffmpeg(
-            ["-y", "-i", str(mixed), "-filter_complex", f"[0:a]{chain},asplit=2[keep][measure];"
-             "[measure]ebur128=framelog=quiet[m]", "-map", "[keep]", "-c:a", "pcm_f32le", str(limited),
-             "-map", "[m]", "-f", "null", "-", "-nostats"],
-            what="limiting the sound track",
-            quiet=False,
-        )  # fmt: skip
-        error = TARGET_LUFS - _parse_integrated(done.stderr, "limiting the sound track")
-        if abs(error) < 0.3 or attempt == 1:
-            break
-        extra += error
-    return limited, "anull"
+    done = run_ffmpeg(
+        ["-y", "-i", str(mixed), "-filter_complex", f"[0:a]{chain},asplit=2[keep][measure];"
+         "[measure]ebur128=framelog=quiet[m]", "-map", "[keep]", "-c:a", "pcm_f32le", str(limited),
+         "-map", "[m]", "-f", "null", "-", "-nostats"],
+        what="limiting the sound track",
+        quiet=False,
+    )  # fmt: skip
+    error = TARGET_LUFS - _parse_integrated(done.stderr, "limiting the sound track")
+    if abs(error) < 0.3:
+        return limited, "anull"
+    limited.unlink(missing_ok=True)
+    return mixed, normalise_filter(loudness, error)
 
 
 _EBUR128_INTEGRATED = re.compile(r"Integrated loudness:\s*I:\s*(-?[\d.]+|-inf) LUFS")
@@ -234,8 +233,9 @@ def _parse_ebur128(stderr: bytes, what: str) -> Loudness:
 def render_soundtrack(narration: Path, music: Path | None, total_samples: int, target: Path) -> Path:
     """Narration (+ ducked music) mixed, loudness-normalised and encoded to AAC in `target` (.m4a).
     Pass 1 mixes to a float WAV and measures it (ebur128: integrated loudness, 4x oversampled true
-    peak); the last pass applies the gain and encodes. Only if the peaks need it, one or two passes
-    between them limit the gained mix and measure the loudness the limiter took away."""
+    peak); the last pass applies the gain and encodes. Only if the peaks need it, one pass between them
+    limits the gained mix and measures the loudness the limiter took away (see `_normalised`).
+    """
     inputs = ["-i", str(narration)]
     music_input, gain = None, 0.0
     if music is not None:

@@ -24,21 +24,29 @@ def thumbnail_size(width: int, height: int) -> tuple[int, int]:
     return (1280, 720) if width > height else (width, height)
 
 
-def image_strength(path: Path) -> float:
-    """How strong a picture is as a cover: luma contrast plus fine detail (mean |Laplacian|), on a
-    small copy; very dark or washed-out pictures score lower."""
+def picture_strength(rgb: np.ndarray) -> float:
+    """How strong a picture (H x W x 3 RGB) is as a cover: luma contrast plus fine detail (mean
+    |Laplacian|), on a copy at most 256 px across; very dark or washed-out pictures score lower.
+    The renderer scores each picture it has decoded anyway (a second PNG decode would cost ~40 ms)."""
     import cv2
 
-    with Image.open(path) as opened:
-        opened.draft("L", (320, 320))
-        small = opened.convert("L")
-        small.thumbnail((256, 256))
-    luma = np.asarray(small, dtype=np.float32)
+    height, width = rgb.shape[:2]
+    scale = min(1.0, 256 / max(height, width))
+    small = np.ascontiguousarray(rgb)
+    if scale < 1.0:
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        small = cv2.resize(small, size, interpolation=cv2.INTER_AREA)
+    luma = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32)
     contrast = float(luma.std())
     detail = float(np.abs(cv2.Laplacian(luma, cv2.CV_32F)).mean())
     brightness = float(luma.mean())
     exposure = min(1.0, brightness / 50.0, (255.0 - brightness) / 50.0)
     return round((contrast + 3.0 * detail) * max(0.2, exposure), 4)
+
+
+def image_strength(path: Path) -> float:
+    """`picture_strength` of an image file (the same score the renderer gives the decoded picture)."""
+    return picture_strength(np.asarray(load_rgb(path)))
 
 
 def strongest_image(paths: list[Path]) -> Path:
