@@ -279,25 +279,52 @@ def measure(command: list[str]) -> dict[str, float]:
 # ------------------------------------------------------------------ the encoder's own speed limit
 
 
-def encoder_floor(video: Path, frames_dir: Path, frames: int, sample: int = 600) -> dict[str, float]:
-    """x264 alone, same settings, on our rendered frames: the speed limit no renderer feeding this
-    encoder can beat. The first `sample` frames are decoded once to raw yuv420p in `frames_dir` (best
-    a tmpfs such as /dev/shm), encoded, and the time scaled to the whole video's `frames`."""
+def stage_frames(manifest: Path, out: Path, frames_file: Path, limit: int) -> float:
+    """Our assembly, run once more (not timed) with its encoder also writing the raw frames it is piped,
+    exactly as x264 gets them (static captions already composited), to `frames_file`: the first `limit`."""
+    from faceless.media import assemble as assembly
+
+    encode = assembly.encode_command
+
+    def encode_and_keep(*args, **kwargs) -> list[str]:  # noqa: ANN002, ANN003
+        command = encode(*args, **kwargs)
+        # a second output of the same ffmpeg: the input frames, untouched (-vf applies to the first only)
+        return [*command, "-map", "0:v", "-c:v", "rawvideo", "-f", "rawvideo", "-frames:v", str(limit), str(frames_file)]
+
+    assembly.encode_command = encode_and_keep
+    return run_ours(manifest, out, "single")
+
+
+def encoder_floor(manifest: Path, frames_dir: Path, frames: int, runs: int = 3) -> dict[str, float]:
+    """x264 alone, same settings, on the very frames our renderer pipes it: the speed limit no renderer
+    feeding this encoder can beat. The frames are staged raw in `frames_dir` (best a tmpfs such as
+    /dev/shm; all of them if it has room, else as many as fit, the time scaled to the whole video)."""
     from faceless.media.encoder import raw_input_args, video_codec_args
     from faceless.media.ffmpeg import ffmpeg_exe
 
+    frame_size = W * H * 3 // 2
+    room = shutil.disk_usage(frames_dir).free - (1 << 30)  # leave a GiB
+    staged = min(frames, room // frame_size)
+    if staged < 300:
+        raise SystemExit(f"--floor: {frames_dir} has room for {max(0, staged)} raw frames; 300 at least are needed")
     raw = frames_dir / "faceless-bench-frames.yuv"
     try:
-        subprocess.run([ffmpeg_exe(), "-v", "error", "-y", "-i", str(video), "-frames:v", str(sample), "-f", "rawvideo",
-                        "-pix_fmt", "yuv420p", str(raw)], check=True)  # fmt: skip
+        with tempfile.TemporaryDirectory(prefix="faceless-floor-") as out:
+            subprocess.run([sys.executable, str(Path(__file__).resolve()), "--run", "frames", "--input", str(manifest),
+                            "--out", out, "--frames-file", str(raw), "--frames-limit", str(staged)], check=True)  # fmt: skip
         # the input tagged exactly as our encoder's (an untagged one costs a colour conversion pass)
         command = [ffmpeg_exe(), "-v", "error", "-y", *raw_input_args(W, H, FPS, str(raw)), "-an",
                    *video_codec_args(FPS), "-f", "mp4", os.devnull]
-        runs = [measure(command) for _ in range(3)]
+        measured = [measure(command) for _ in range(runs)]
     finally:
         raw.unlink(missing_ok=True)
-    scale = frames / sample
-    return {"wall": statistics.median(r["wall"] for r in runs) * scale, "cpu": statistics.median(r["cpu"] for r in runs) * scale}
+    scale = frames / staged
+    return {
+        "wall": statistics.median(r["wall"] for r in measured) * scale,
+        "cpu": statistics.median(r["cpu"] for r in measured) * scale,
+        "staged": staged,
+        "walls": [r["wall"] * scale for r in measured],
+    }
 
 
 # ------------------------------------------------------------------ main
@@ -307,6 +334,8 @@ def _child(args: argparse.Namespace) -> int:
     manifest, out = Path(args.input), Path(args.out)
     if args.run == "ours":
         duration = run_ours(manifest, out, args.mode, args.x264_threads)
+    elif args.run == "frames":
+        duration = stage_frames(manifest, out, Path(args.frames_file), args.frames_limit)
     else:
         duration = _moviepy_main(manifest, out, args.font)
     (out / "duration.txt").write_text(f"{duration:.4f}", encoding="utf-8")
@@ -344,7 +373,9 @@ def main() -> int:
     parser.add_argument("--keep", help="copy the rendered videos into this folder")
     parser.add_argument("--floor", metavar="DIR", help="also time x264 alone on our frames, staged in DIR (/dev/shm)")
     parser.add_argument("--x264-threads", type=int, help="x264 threads for our renderer (0 = x264's choice)")
-    parser.add_argument("--run", choices=["ours", "moviepy"], help=argparse.SUPPRESS)
+    parser.add_argument("--run", choices=["ours", "moviepy", "frames"], help=argparse.SUPPRESS)
+    parser.add_argument("--frames-file", help=argparse.SUPPRESS)
+    parser.add_argument("--frames-limit", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--input", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     parser.add_argument("--font", help=argparse.SUPPRESS)
@@ -385,8 +416,10 @@ def main() -> int:
         print(f"\nvideo: {duration:.2f} s, {W}x{H} @ {FPS} fps, {SEGMENTS} segments, captions + music, on {os.cpu_count()} cores")
         ours = _summary("ours", results["ours"], duration)
         if args.floor:
-            floor = encoder_floor(Path(temp) / "ours-0" / "video.mp4", Path(args.floor), round(duration * FPS))
-            print(f"x264 alone on the same frames (600 of them, x3, scaled): {floor['wall']:.2f} s wall "
+            floor = encoder_floor(manifest, Path(args.floor), round(duration * FPS))
+            walls = ", ".join(f"{w:.2f}" for w in floor["walls"])
+            print(f"x264 alone on our frames ({floor['staged']} of {round(duration * FPS)} staged raw; "
+                  f"{len(floor['walls'])} runs: [{walls}]): median {floor['wall']:.2f} s wall "
                   f"(RTF {floor['wall'] / duration:.3f}), {floor['cpu']:.1f} s CPU; "
                   f"ours takes {ours['wall'] / floor['wall']:.2f}x the encoder's own time")
         if results["moviepy"]:
