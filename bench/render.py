@@ -12,6 +12,7 @@ single process's peak RSS, from getrusage), CPU seconds and the ratio of the med
     .venv/bin/python bench/render.py                 # ours x3, moviepy x1
     .venv/bin/python bench/render.py --runs 5 --baseline-runs 2
     .venv/bin/python bench/render.py --mode per_segment --skip-baseline
+    .venv/bin/python bench/render.py --runs 5 --floor /dev/shm   # + x264 alone on our frames, between our runs
 
 moviepy is the optional extra `bench` (`pip install -e ".[bench]"`); it pins pillow < 12, so it may
 live in another virtualenv: `--baseline-python /path/to/python` (or FACELESS_BENCH_PYTHON).
@@ -295,36 +296,40 @@ def stage_frames(manifest: Path, out: Path, frames_file: Path, limit: int) -> fl
     return run_ours(manifest, out, "single")
 
 
-def encoder_floor(manifest: Path, frames_dir: Path, frames: int, runs: int = 3) -> dict[str, float]:
+class EncoderFloor:
     """x264 alone, same settings, on the very frames our renderer pipes it: the speed limit no renderer
-    feeding this encoder can beat. The frames are staged raw in `frames_dir` (best a tmpfs such as
-    /dev/shm; all of them if it has room, else as many as fit, the time scaled to the whole video)."""
-    from faceless.media.encoder import raw_input_args, video_codec_args
-    from faceless.media.ffmpeg import ffmpeg_exe
+    feeding this encoder can beat. The frames are staged raw once in `frames_dir` (best a tmpfs such as
+    /dev/shm; all of them if it has room, else as many as fit, times then scaled to the whole video);
+    each timing runs right after one of ours, as this VM's speed drifts (x264 alone on the same frames
+    has taken 44 to 57 s of CPU in runs minutes apart), so ours and the floor see the same machine."""
 
-    frame_size = W * H * 3 // 2
-    room = shutil.disk_usage(frames_dir).free - (1 << 30)  # leave a GiB
-    staged = min(frames, room // frame_size)
-    if staged < 300:
-        raise SystemExit(f"--floor: {frames_dir} has room for {max(0, staged)} raw frames; 300 at least are needed")
-    raw = frames_dir / "faceless-bench-frames.yuv"
-    try:
+    def __init__(self, manifest: Path, frames_dir: Path) -> None:
+        from faceless.media.encoder import raw_input_args, video_codec_args
+        from faceless.media.ffmpeg import ffmpeg_exe
+
+        frame_size = W * H * 3 // 2
+        room = (shutil.disk_usage(frames_dir).free - (1 << 30)) // frame_size  # leave a GiB
+        self.raw = frames_dir / "faceless-bench-frames.yuv"
         with tempfile.TemporaryDirectory(prefix="faceless-floor-") as out:
             subprocess.run([sys.executable, str(Path(__file__).resolve()), "--run", "frames", "--input", str(manifest),
-                            "--out", out, "--frames-file", str(raw), "--frames-limit", str(staged)], check=True)  # fmt: skip
+                            "--out", out, "--frames-file", str(self.raw), "--frames-limit", str(max(1, room))],
+                           check=True)  # fmt: skip
+            self.frames = round(float((Path(out) / "duration.txt").read_text(encoding="utf-8")) * FPS)
+        self.staged = self.raw.stat().st_size // frame_size
+        if self.staged < min(300, self.frames):
+            self.close()
+            raise SystemExit(f"--floor: {frames_dir} had room for {self.staged} raw frames; 300 at least are needed")
         # the input tagged exactly as our encoder's (an untagged one costs a colour conversion pass)
-        command = [ffmpeg_exe(), "-v", "error", "-y", *raw_input_args(W, H, FPS, str(raw)), "-an",
-                   *video_codec_args(FPS), "-f", "mp4", os.devnull]
-        measured = [measure(command) for _ in range(runs)]
-    finally:
-        raw.unlink(missing_ok=True)
-    scale = frames / staged
-    return {
-        "wall": statistics.median(r["wall"] for r in measured) * scale,
-        "cpu": statistics.median(r["cpu"] for r in measured) * scale,
-        "staged": staged,
-        "walls": [r["wall"] * scale for r in measured],
-    }
+        self.command = [ffmpeg_exe(), "-v", "error", "-y", *raw_input_args(W, H, FPS, str(self.raw)), "-an",
+                        *video_codec_args(FPS), "-f", "mp4", os.devnull]  # fmt: skip
+
+    def measure(self) -> dict[str, float]:
+        run = measure(self.command)
+        scale = self.frames / self.staged
+        return {**run, "wall": run["wall"] * scale, "cpu": run["cpu"] * scale}
+
+    def close(self) -> None:
+        self.raw.unlink(missing_ok=True)
 
 
 # ------------------------------------------------------------------ main
@@ -394,34 +399,44 @@ def main() -> int:
         script = str(Path(__file__).resolve())
         results: dict[str, list[dict[str, float]]] = {"ours": [], "moviepy": []}
         durations: dict[str, float] = {}  # each contender's video: ours is whole frames, moviepy's is not
-        plan = [("ours", n) for n in range(args.runs)]
-        if not args.skip_baseline:
-            plan += [("moviepy", n) for n in range(args.baseline_runs)]
-        for name, number in plan:
-            out = Path(temp) / f"{name}-{number}"
-            python = sys.executable if name == "ours" else args.baseline_python
-            command = [python, script, "--run", name, "--input", str(manifest), "--out", str(out),
-                       "--mode", args.mode, "--font", str(anton_path())]  # fmt: skip
-            if args.x264_threads is not None and name == "ours":
-                command += ["--x264-threads", str(args.x264_threads)]
-            results[name].append(measure(command))
-            durations[name] = float((out / "duration.txt").read_text(encoding="utf-8"))
-            run = results[name][-1]
-            load = os.getloadavg()[0]
-            print(f"  {name} run {number + 1}: {run['wall']:.2f} s wall, {run['cpu']:.1f} s CPU (load {load:.1f})", flush=True)
-            if args.keep:
-                Path(args.keep).mkdir(parents=True, exist_ok=True)
-                shutil.copy2(out / "video.mp4", Path(args.keep) / f"{name}-{number}.mp4")
+        floor = EncoderFloor(manifest, Path(args.floor)) if args.floor else None
+        if floor is not None:
+            print(f"x264 alone will encode {floor.staged} of our {floor.frames} frames, staged raw in {args.floor}")
+            results["floor"] = []
+        try:
+            plan = [(name, n) for n in range(args.runs) for name in ("ours", "floor") if name in results]
+            if not args.skip_baseline:
+                plan += [("moviepy", n) for n in range(args.baseline_runs)]
+            for name, number in plan:
+                if name == "floor":
+                    results["floor"].append(floor.measure())
+                    print(f"  x264 alone {number + 1}: {results['floor'][-1]['wall']:.2f} s wall, "
+                          f"{results['floor'][-1]['cpu']:.1f} s CPU", flush=True)
+                    continue
+                out = Path(temp) / f"{name}-{number}"
+                python = sys.executable if name == "ours" else args.baseline_python
+                command = [python, script, "--run", name, "--input", str(manifest), "--out", str(out),
+                           "--mode", args.mode, "--font", str(anton_path())]  # fmt: skip
+                if args.x264_threads is not None and name == "ours":
+                    command += ["--x264-threads", str(args.x264_threads)]
+                results[name].append(measure(command))
+                durations[name] = float((out / "duration.txt").read_text(encoding="utf-8"))
+                run = results[name][-1]
+                load = os.getloadavg()[0]
+                print(f"  {name} run {number + 1}: {run['wall']:.2f} s wall, {run['cpu']:.1f} s CPU (load {load:.1f})", flush=True)
+                if args.keep:
+                    Path(args.keep).mkdir(parents=True, exist_ok=True)
+                    shutil.copy2(out / "video.mp4", Path(args.keep) / f"{name}-{number}.mp4")
+        finally:
+            if floor is not None:
+                floor.close()
         duration = durations["ours"]
         print(f"\nvideo: {duration:.2f} s, {W}x{H} @ {FPS} fps, {SEGMENTS} segments, captions + music, on {os.cpu_count()} cores")
         ours = _summary("ours", results["ours"], duration)
-        if args.floor:
-            floor = encoder_floor(manifest, Path(args.floor), round(duration * FPS))
-            walls = ", ".join(f"{w:.2f}" for w in floor["walls"])
-            print(f"x264 alone on our frames ({floor['staged']} of {round(duration * FPS)} staged raw; "
-                  f"{len(floor['walls'])} runs: [{walls}]): median {floor['wall']:.2f} s wall "
-                  f"(RTF {floor['wall'] / duration:.3f}), {floor['cpu']:.1f} s CPU; "
-                  f"ours takes {ours['wall'] / floor['wall']:.2f}x the encoder's own time")
+        if floor is not None:
+            alone = _summary("x264 alone", results["floor"], duration)
+            print(f"  (on our {floor.staged} of {floor.frames} frames, staged raw, each run after one of ours): "
+                  f"ours takes {ours['wall'] / alone['wall']:.2f}x the encoder's own time")
         if results["moviepy"]:
             base = _summary("moviepy", results["moviepy"], durations["moviepy"])
             print(f"\nours is {base['wall'] / ours['wall']:.1f}x faster than the moviepy baseline (median walls), "
