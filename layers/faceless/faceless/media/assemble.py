@@ -215,7 +215,7 @@ def _frame_job(source: KenBurnsSource, window: Window, burner: CaptionBurner | N
     return fill
 
 
-PictureScored = Callable[[int, float], None]  # (segment index, picture_strength): the thumbnail's choice
+PictureScored = Callable[[float], None]  # gets each picture's picture_strength, in segment order
 
 
 def _segment_frame_jobs(
@@ -229,7 +229,7 @@ def _segment_frame_jobs(
         path = motion_for(segment_index, seed)
         picture = np.asarray(load_rgb(image_path))
         if on_picture is not None:
-            on_picture(segment_index, picture_strength(picture))
+            on_picture(picture_strength(picture))
         source = KenBurnsSource(picture, width, height, max(path.start.zoom, path.end.zoom))
         del picture  # the source keeps its planes only
         for frame in range(frames):
@@ -359,10 +359,10 @@ def render_clip(spec: ClipRenderSpec) -> ClipResult:
         groups = build_caption_groups([(span, spec.words)], spec.fps)
         fonts = prepare_fonts(scratch / "fonts", caption_texts(groups), spec.language)
         captions = _burn_in(groups, spec.width, spec.height, spec.caption_style, fonts, spec.fps, 0, scratch)
-        scores: dict[int, float] = {}
+        scores: list[float] = []
         _encode(
             [(spec.index, spec.image_path, frames)], spec.seed, spec.width, spec.height, spec.fps, captions,
-            spec.target, f"rendering clip {spec.index}", scores.__setitem__,
+            spec.target, f"rendering clip {spec.index}", scores.append,
         )  # fmt: skip
     return ClipResult(
         index=spec.index,
@@ -370,7 +370,7 @@ def render_clip(spec: ClipRenderSpec) -> ClipResult:
         frames=frames,
         narration_seconds=seconds,
         duration_seconds=frames / spec.fps,
-        image_score=scores[spec.index],
+        image_score=scores[0],
         render_seconds=round(time.monotonic() - started, 3),
     )
 
@@ -479,7 +479,7 @@ class _CoverWhenScored:
         self._scores: list[float] = []  # in the order of job.segments: the order pictures are rendered
         self._background: _Background | None = None
 
-    def scored(self, index: int, score: float) -> None:  # noqa: ARG002 - the position tells the segment
+    def scored(self, score: float) -> None:
         self._scores.append(score)
         if len(self._scores) == len(self._job.segments) and self._background is None:
             job = self._job
