@@ -20,13 +20,11 @@ import openai
 from faceless.errors import (
     ConfigurationError,
     FacelessError,
-    ProviderRejectedError,
     ProviderResponseError,
-    ProviderThrottledError,
-    TransientProviderError,
 )
 from faceless.providers.base import GeneratedImage, ImageRequest
 from faceless.providers.images.native import as_png, closest_size
+from faceless.providers.openai_errors import translate_openai_error
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +35,8 @@ DALL_E_3_SIZES = [(1024, 1792), (1792, 1024), (1024, 1024)]
 QUALITIES = ("low", "medium", "high")
 # dall-e-3 knows two qualities; ours map onto them
 DALL_E_3_QUALITY = {"low": "standard", "medium": "standard", "high": "hd"}
-_POLICY_CODES = {"content_policy_violation", "moderation_blocked", "image_generation_user_error"}
+# the codes by which the Images API refuses a prompt (rather than a malformed request)
+_POLICY_CODES = frozenset({"content_policy_violation", "moderation_blocked", "image_generation_user_error"})
 
 
 def is_gpt_image(model: str) -> bool:
@@ -126,28 +125,4 @@ class OpenAIImageGenerator:
 
     def _translate(self, error: openai.APIError) -> FacelessError:
         where = f"{self.model}, {self.client.base_url}"
-        detail = _server_message(error)
-        code = getattr(error, "code", None)
-        if isinstance(error, openai.RateLimitError):
-            if code == "insufficient_quota" or code == "billing_hard_limit_reached":
-                return ProviderRejectedError(f"OpenAI Images: quota exhausted (429 {code}; {where}): {detail}")
-            return ProviderThrottledError(f"OpenAI Images is rate-limiting us (429; {where}): {detail}")
-        if isinstance(error, openai.APITimeoutError):
-            return TransientProviderError(f"OpenAI Images timed out after {self.timeout:g} s ({where})")
-        if isinstance(error, openai.APIConnectionError):
-            return TransientProviderError(f"could not reach OpenAI Images ({where}): {error}")
-        if isinstance(error, openai.APIStatusError):
-            status = error.status_code
-            if status >= 500 or status in (408, 409):
-                return TransientProviderError(f"OpenAI Images failed ({status}; {where}): {detail}")
-            if code in _POLICY_CODES:
-                return ProviderRejectedError(f"OpenAI Images refused the prompt ({code}; {where}): {detail}")
-            return ProviderRejectedError(f"OpenAI Images rejected the request ({status}; {where}): {detail}")
-        return TransientProviderError(f"OpenAI Images call failed ({where}): {detail}")
-
-
-def _server_message(error: openai.APIError) -> str:
-    body = error.body
-    if isinstance(body, dict) and body.get("message"):
-        return str(body["message"])[:300]
-    return str(error.message)[:300]
+        return translate_openai_error(error, "OpenAI Images", where, self.timeout, _POLICY_CODES)

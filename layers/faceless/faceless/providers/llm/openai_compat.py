@@ -21,17 +21,15 @@ from faceless.errors import (
     FacelessError,
     ProviderRejectedError,
     ProviderResponseError,
-    ProviderThrottledError,
-    TransientProviderError,
 )
 from faceless.models import LlmUsage
 from faceless.providers.base import ChatMessage, Completion, LlmRequest, T
 from faceless.providers.llm.tokens import count_chat_tokens, count_text_tokens
+from faceless.providers.openai_errors import DETAIL_CHARS, clip, translate_openai_error
 
 log = logging.getLogger(__name__)
 
 PROVIDER_NAME = "openai"
-DETAIL_CHARS = 300  # how much of a bad reply or a server message we quote in an error
 
 # Annotations that only cost prompt tokens, and keywords strict mode rejects. pydantic still
 # enforces the dropped constraints (lengths, uniqueness) when it validates the reply.
@@ -268,32 +266,8 @@ class OpenAICompatibleModel:
             raise _UnusableReply(_describe_invalid(error, request.schema_model, content), content) from None
 
     def _translate(self, error: openai.APIError, agent: str) -> FacelessError:
-        """Map an SDK error to ours: what a retry may fix is Transient, the rest is Rejected."""
-        detail = _server_message(error)
         where = f"agent {agent!r}, model {self.model}, {self.client.base_url}"
-        if isinstance(error, openai.RateLimitError):
-            if error.code == "insufficient_quota":  # a 429 that waiting does not fix
-                return ProviderRejectedError(_clip(f"OpenAI quota is exhausted (429 insufficient_quota; {where}): {detail}"))
-            return ProviderThrottledError(_clip(f"the language model is rate-limiting us (429; {where}): {detail}"))
-        if isinstance(error, openai.APITimeoutError):
-            return TransientProviderError(f"the language model timed out after {self.timeout:g} s ({where})")
-        if isinstance(error, openai.APIConnectionError):
-            return TransientProviderError(_clip(f"could not reach the language model ({where}): {error}"))
-        if isinstance(error, openai.AuthenticationError):
-            return ProviderRejectedError(_clip(f"OpenAI rejected the API key (401; {where}): {detail}"))
-        if isinstance(error, openai.PermissionDeniedError):
-            return ProviderRejectedError(_clip(f"the API key may not use this model (403; {where}): {detail}"))
-        if isinstance(error, openai.NotFoundError):
-            return ProviderRejectedError(_clip(f"model or endpoint not found (404; {where}): {detail}"))
-        if isinstance(error, openai.APIResponseValidationError):
-            return ProviderResponseError(_clip(f"the language model's response did not parse ({where}): {detail}"))
-        if isinstance(error, openai.APIStatusError):
-            status = error.status_code
-            if status >= 500 or status in (408, 409):  # InternalServerError and the other retryable ones
-                return TransientProviderError(_clip(f"the language model failed ({status}; {where}): {detail}"))
-            # 400 (often: this server does not support json_schema response_format), 422, others
-            return ProviderRejectedError(_clip(f"the language model rejected the request ({status}; {where}): {detail}"))
-        return TransientProviderError(_clip(f"the language model call failed ({where}): {detail}"))
+        return translate_openai_error(error, "the language model", where, self.timeout)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -340,12 +314,5 @@ def _without_code_fence(content: str) -> str:
     return fenced.group(1) if fenced else content
 
 
-def _server_message(error: openai.APIError) -> str:
-    body = error.body
-    if isinstance(body, dict) and body.get("message"):
-        return str(body["message"])
-    return error.message
-
-
 def _clip(text: str, limit: int = DETAIL_CHARS * 2) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return clip(text, limit)
