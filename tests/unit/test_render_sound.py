@@ -11,7 +11,8 @@ import pytest
 from PIL import Image
 
 from faceless.media.assemble import AssemblyJob, AssemblyResult, AssemblySegment, assemble
-from faceless.media.audio import decode_pcm, measure_loudness
+from faceless.errors import RenderError
+from faceless.media.audio import _parse_ebur128, _parse_integrated, decode_pcm, measure_loudness
 from faceless.models import WordTiming
 from tests.unit.media_inputs import write_wav
 
@@ -152,3 +153,41 @@ def test_the_mean_level_of_a_long_stereo_wav_is_its_rms_read_in_blocks(tmp_path)
     # THEN it is the RMS of every sample, in dBFS, and a limit in seconds is honoured
     assert mean_volume_db(path) == pytest.approx(10 * np.log10(np.mean(quantised**2)), abs=1e-4)
     assert mean_volume_db(path, 1.0) == pytest.approx(10 * np.log10(np.mean(quantised[: 2 * 48000] ** 2)), abs=1e-4)
+
+
+EBUR128_SUMMARY = b"""[Parsed_ebur128_0 @ 0x55d0] Summary:
+
+  Integrated loudness:
+    I:         -16.4 LUFS
+    Threshold: -26.6 LUFS
+
+  Loudness range:
+    LRA:         3.1 LU
+    Threshold:  -36.6 LUFS
+    LRA low:    -18.0 LUFS
+    LRA high:   -14.9 LUFS
+
+  True peak:
+    Peak:       -0.7 dBFS
+"""
+
+
+def test_the_ebur128_summary_gives_the_integrated_loudness_and_true_peak():
+    # GIVEN the summary ffmpeg's ebur128 filter prints at the end of a pass (here after a silent one)
+    stderr = b"[Parsed_ebur128_0 @ 0x1] Summary:\n  Integrated loudness:\n    I: -inf LUFS\n" + EBUR128_SUMMARY
+    # WHEN it is read
+    loudness = _parse_ebur128(stderr, "measuring")
+    # THEN the last summary's figures are the ones that count
+    assert (loudness.integrated_lufs, loudness.true_peak_dbtp) == (-16.4, -0.7)
+    assert _parse_integrated(stderr, "measuring") == -16.4
+
+
+def test_a_pass_without_an_ebur128_summary_is_a_render_error_naming_the_step():
+    # GIVEN ffmpeg output with no summary (the filter never ran to the end); a summary without true peak
+    without_peak = EBUR128_SUMMARY.split(b"  True peak:")[0]
+    # WHEN it is read THEN the error names the step, and a missing peak is missing, not guessed
+    with pytest.raises(RenderError, match="mixing the sound track: no ebur128 summary"):
+        _parse_ebur128(b"Stream mapping: ...", "mixing the sound track")
+    with pytest.raises(RenderError, match="no ebur128 summary"):
+        _parse_ebur128(without_peak, "mixing the sound track")
+    assert _parse_integrated(without_peak, "limiting") == -16.4

@@ -37,7 +37,9 @@ AAC_BITRATE = "192k"
 _WAV_BLOCK = 1 << 18  # sample frames read at a time
 _ASSUMED_VOICE_MEAN_DB = -20.0  # if the narration is silent there is no level to sit under
 _MEAN_VOLUME = re.compile(r"mean_volume:\s*(-?[\d.]+|-inf) dB")
-_EBUR128_SUMMARY = re.compile(r"Integrated loudness:\s*I:\s*(-?[\d.]+|-inf) LUFS.*?True peak:\s*Peak:\s*(-?[\d.]+|-inf) dBFS", re.DOTALL)  # noqa: E501
+# ebur128's summary (printed at the end of the pass, hence the last match)
+_EBUR128_INTEGRATED = re.compile(r"Integrated loudness:\s*I:\s*(-?[\d.]+|-inf) LUFS")
+_EBUR128_TRUE_PEAK = re.compile(r"True peak:\s*Peak:\s*(-?[\d.]+|-inf) dBFS")
 
 
 # ------------------------------------------------------------------ levels
@@ -209,24 +211,21 @@ def _normalised(mixed: Path, loudness: Loudness, scratch: Path) -> tuple[Path, s
     return mixed, normalise_filter(loudness, error)
 
 
-_EBUR128_INTEGRATED = re.compile(r"Integrated loudness:\s*I:\s*(-?[\d.]+|-inf) LUFS")
-
-
-def _parse_integrated(stderr: bytes, what: str) -> float:
-    found = _EBUR128_INTEGRATED.findall(stderr.decode("utf-8", "replace"))
+def _summary_value(stderr: bytes, pattern: re.Pattern[str], what: str) -> float:
+    found = pattern.findall(stderr.decode("utf-8", "replace"))
     if not found:
         raise RenderError(f"{what}: no ebur128 summary from ffmpeg")
     return float("-inf") if found[-1] == "-inf" else float(found[-1])
 
 
+def _parse_integrated(stderr: bytes, what: str) -> float:
+    return _summary_value(stderr, _EBUR128_INTEGRATED, what)
+
+
 def _parse_ebur128(stderr: bytes, what: str) -> Loudness:
-    found = _EBUR128_SUMMARY.findall(stderr.decode("utf-8", "replace"))
-    if not found:
-        raise RenderError(f"{what}: no ebur128 summary from ffmpeg")
-    integrated, peak = found[-1]
     return Loudness(
-        integrated_lufs=float("-inf") if integrated == "-inf" else float(integrated),
-        true_peak_dbtp=float("-inf") if peak == "-inf" else float(peak),
+        integrated_lufs=_summary_value(stderr, _EBUR128_INTEGRATED, what),
+        true_peak_dbtp=_summary_value(stderr, _EBUR128_TRUE_PEAK, what),
     )
 
 
