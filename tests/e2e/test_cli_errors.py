@@ -28,6 +28,9 @@ def run_cli(*argv: str) -> tuple[int, str, str]:
         (["make", "--topic", "bees", "--art-style", "cubist"], "--art-style"),
         (["make", "--topic", "bees", "--language", "English!"], "--language"),
         (["make", "--topic", "x"], "--topic"),
+        (["make", "--topic", "   "], "--topic"),
+        (["make", "--topic", "bees", "--language", "qq"], "--language"),
+        (["make", "--topic", "bees", "--voice", "Arya"], "--voice"),
         (["make", "--script", "/nonexistent/narration.txt"], "--script"),
         (["make"], "--topic"),
         (["make", "--topic", "bees", "--script", "a.txt"], "--script"),
@@ -67,3 +70,13 @@ def test_a_script_that_is_too_long_is_refused_with_its_length(tmp_path):
     code, _, err = run_cli("make", "--script", str(script))
     assert code == 2
     assert "--script" in err and "900 words" in err
+
+
+def test_an_empty_script_file_is_refused_as_empty(tmp_path):
+    # GIVEN a script file with nothing in it but blank lines
+    script = tmp_path / "narration.txt"
+    script.write_text("\n  \n")
+    # WHEN it is the narration THEN the flag and the file are named, and why
+    code, out, err = run_cli("make", "--script", str(script))
+    assert code == 2 and out == ""
+    assert err == f"faceless: error: --script: {script} is empty\n"

@@ -137,6 +137,22 @@ def test_voice_choice(voice, language, expected):
     assert edge_voice_for(voice, language) == expected
 
 
+@pytest.mark.parametrize(
+    ("voice", "language"), [("en-GB-RyanNeural", "en"), (None, "sw"), (None, "en"), ("en-us", "en"), ("fr", "en")]
+)
+def test_the_check_accepts_edge_names_any_language_and_the_offline_voices_names(voice, language):
+    # GIVEN edge with its offline fallback WHEN a voice it speaks (or the offline voice's name) is checked
+    # THEN nothing is raised: the multilingual voice reads a language edge has no default for
+    fast(fallback=EspeakSynthesizer()).check_voice(language, voice)
+
+
+@pytest.mark.parametrize("fallback", [EspeakSynthesizer(), None])
+def test_the_check_refuses_a_voice_neither_edge_nor_offline_knows(fallback):
+    # GIVEN a typo for a voice WHEN checked THEN the error names it and says how voices are named
+    with pytest.raises(InvalidRequestError, match="no voice named 'Aria'.*'en-GB-RyanNeural'"):
+        fast(fallback=fallback).check_voice("en", "Aria")
+
+
 def test_the_cache_answers_a_repeated_clip_and_never_stores_a_fallback(monkeypatch, recording, tmp_path):
     # GIVEN edge behind the paid-call cache, failing on the first request
     refusal = handshake_403()

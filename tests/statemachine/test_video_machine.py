@@ -145,6 +145,23 @@ def test_a_permanent_error_is_not_retried_and_the_job_is_marked_failed(runner, s
     assert "content policy" in status["error"]["cause"]
 
 
+@pytest.mark.parametrize(("language", "voice", "named"), [("qq", None, "language 'qq'"), ("en", "Arya", "voice named 'Arya'")])
+def test_a_language_or_voice_the_speaker_lacks_fails_at_plan_before_any_model_call(runner, services, language, voice, named):
+    # GIVEN a well-formed request whose language (or voice) the offline speaker does not have
+    request = VideoRequest(topic="how tides work", duration_seconds=15, language=language, voice=voice)
+
+    # WHEN the video runs
+    run = make_video(request, runner, services)
+
+    # THEN Plan refuses it, not retried, and nothing after it ran: no tokens, no images spent on it
+    assert run.execution.status == "FAILED"
+    assert run.execution.error == "InvalidRequestError"
+    assert calls(runner, "PlanFunction") == 1
+    assert {i.function for i in runner.invocations} == {"PlanFunction", "FailFunction"}
+    status = json.loads(services.store.get_bytes(f"jobs/local/{run.job_id}/status.json"))
+    assert status["status"] == "failed" and named in status["error"]["cause"]
+
+
 def test_a_user_script_skips_the_storyteller(runner, services):
     # GIVEN the user's own narration
     script = (

@@ -201,6 +201,30 @@ def test_an_unknown_language_is_rejected(synthesizer: EspeakSynthesizer) -> None
         synthesizer.synthesize(SpeechRequest(text="Hello world.", language="qq"))
 
 
+def test_a_voice_name_that_is_neither_espeak_nor_edge_is_a_mistake_said_so(synthesizer: EspeakSynthesizer) -> None:
+    # GIVEN a typo for a voice (not an espeak voice, not an edge-tts name either)
+    # WHEN it is spoken or checked THEN the error names it, rather than another voice speaking silently
+    with pytest.raises(InvalidRequestError, match="no voice named 'en-scotlnd'"):
+        synthesizer.synthesize(SpeechRequest(text="Hello world.", voice="en-scotlnd"))
+    with pytest.raises(InvalidRequestError, match="no voice named 'en-scotlnd'"):
+        synthesizer.check_voice("en", "en-scotlnd")
+
+
+@pytest.mark.parametrize(
+    ("language", "voice"), [("en", None), ("pt-BR", None), ("en", "gmw/en-GB-scotland"), ("de", "de-DE-KatjaNeural")]
+)
+def test_the_check_accepts_what_synthesis_speaks(synthesizer: EspeakSynthesizer, language: str, voice: str | None) -> None:
+    # GIVEN a language (and voice) espeak speaks, or an edge-tts name (the language's voice then speaks)
+    # WHEN checked THEN nothing is raised, and synthesis of the same request works
+    synthesizer.check_voice(language, voice)
+    assert synthesizer.synthesize(SpeechRequest(text="One two.", language=language, voice=voice)).words
+
+
+def test_the_check_refuses_a_language_espeak_has_no_voice_for(synthesizer: EspeakSynthesizer) -> None:
+    with pytest.raises(InvalidRequestError, match="no voice for language 'qq'"):
+        synthesizer.check_voice("qq", None)
+
+
 @pytest.mark.parametrize("text", ["", "   \n\t ", "— ... !?", "\0"])
 def test_text_with_nothing_to_say_is_rejected(synthesizer: EspeakSynthesizer, text: str) -> None:
     with pytest.raises(InvalidRequestError, match="empty"):

@@ -236,6 +236,9 @@ class CachedSpeechSynthesizer:
         inputs = describe(request) if describe is not None else request.model_dump(mode="json")
         return cache_key(self.kind, self.inner.name, getattr(self.inner, "model", ""), inputs)
 
+    def check_voice(self, language: str, voice: str | None) -> None:
+        self.inner.check_voice(language, voice)
+
     def synthesize(self, request: SpeechRequest) -> Speech:
         key = self.key(request)
         hit = self.cache.get(self.kind, key)

@@ -149,6 +149,8 @@ def plan_job(event: JobInput, services: Services) -> PlanOutput:
         put_json(services.store, job.key("request.json"), event.request.model_dump(mode="json"))
         write_status(services, JobStatus(job_id=job.job_id, tenant_id=job.tenant_id, status=JobStatusName.running, stage="plan"))
         report_progress(services.jobs, job, "plan", request=job.request)
+        # a language or voice the speech provider lacks fails here, before any model is paid for
+        services.speech.check_voice(job.request.language, job.request.voice)
         script = storyteller.script_from_user(job.request, job.plan) if job.request.script else None
     return PlanOutput(job=job, script=script)
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -95,6 +96,20 @@ class SpeechSynthesizer(Protocol):
     name: str
 
     def synthesize(self, request: SpeechRequest) -> Speech: ...
+
+    def check_voice(self, language: str, voice: str | None) -> None:
+        """Raise InvalidRequestError when this provider cannot speak `language` (in `voice`): run
+        before anything is spent on a video, so cheap, local and never a paid call."""
+        ...
+
+
+_EDGE_VOICE_NAME = re.compile(r"^[a-z]{2,3}-[A-Za-z]{2,4}(?:-[A-Za-z]+)?-[A-Za-z]+Neural$")
+
+
+def is_edge_voice_name(voice: str) -> bool:
+    """A name in edge-tts's form ("en-GB-RyanNeural"): the offline voice treats it as another
+    provider's choice (and speaks the language's own voice), not as a mistake."""
+    return bool(_EDGE_VOICE_NAME.match(voice))
 
 
 class MusicComposer(Protocol):

@@ -16,7 +16,7 @@ from typing import NoReturn, TextIO
 
 from pydantic import ValidationError
 
-from faceless.models import ArtStyle, CaptionStyle, ImageProviderName, MusicChoice, OptimizationLevel, VideoFormat
+from faceless.models import ArtStyle, CaptionStyle, ImageProviderName, MusicChoice, OptimizationLevel
 
 # request field -> the flag a user typed, so errors name what they can fix
 FLAGS = {
@@ -96,9 +96,13 @@ def _request_fields(args: argparse.Namespace) -> dict[str, object]:
         "caption_style": args.caption_style,
     }
     if args.topic is not None:
+        if not args.topic.strip():
+            raise UsageError("--topic: is empty; say what the video is about")
         fields["topic"] = args.topic
     else:
         fields["script"] = _read_script(args.script)
+        if not fields["script"].strip():
+            raise UsageError(f"--script: {'standard input' if args.script == '-' else args.script} is empty")
     return fields
 
 
@@ -122,6 +126,19 @@ def _validation_message(error: ValidationError) -> str:
     if not field:
         return message.replace("'topic'", "--topic").replace("'script'", "--script")
     return f"{FLAGS.get(field, field)}: {message}"
+
+
+def _check_voice(speech, request) -> None:
+    """A language or voice the speech provider lacks is a typo to fix, not a job to start and fail."""
+    from faceless.errors import InvalidRequestError
+
+    for flag, voice in (("--language", None), ("--voice", request.voice)):
+        try:
+            speech.check_voice(request.language, voice)
+        except InvalidRequestError as error:
+            raise UsageError(f"{flag}: {error}") from None
+        if not request.voice:
+            break
 
 
 def _configure_environment(args: argparse.Namespace) -> None:
@@ -186,6 +203,7 @@ def cmd_make(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     from faceless.bootstrap import build_services, use_services
     from faceless.errors import ConfigurationError
+    from faceless.pipeline import readable_cause
     from faceless.runner.embedded import EmbeddedRunner
     from faceless.runner.local import make_video
     from faceless.runner.progress import ProgressTracker
@@ -195,6 +213,7 @@ def cmd_make(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         services = build_services(Settings.from_env())
     except ConfigurationError as error:
         raise UsageError(str(error)) from None
+    _check_voice(services.speech, request)
     use_services(services)
     tracker = ProgressTracker()
     llm = f"{services.llm.name} ({services.llm.model})"
@@ -202,7 +221,7 @@ def cmd_make(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     with EmbeddedRunner(listener=tracker) as runner, ProgressDisplay(tracker, err):
         run = make_video(request, runner, services)
     if not run.succeeded:
-        err.write(f"faceless: the video failed: {run.execution.error}: {run.execution.cause}\n")
+        err.write(f"faceless: the video failed: {run.execution.error}: {readable_cause(run.execution.cause or '')}\n")
         err.write(f"           job folder: {run.folder}\n")
         return 1
     out.write(render_summary(run))

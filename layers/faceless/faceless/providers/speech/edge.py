@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from faceless.errors import InvalidRequestError, ProviderResponseError, TransientProviderError
-from faceless.providers.base import Speech, SpeechRequest, SpeechSynthesizer
+from faceless.providers.base import Speech, SpeechRequest, SpeechSynthesizer, is_edge_voice_name
 from faceless.providers.speech.espeak import _Token, _WordEvent, timed_speech, tokenize
 
 log = logging.getLogger(__name__)
@@ -77,7 +77,6 @@ DEFAULT_VOICES: dict[str, str] = {
     "zh-hk": "zh-HK-HiuMaanNeural",
 }
 MULTILINGUAL_VOICE = "en-US-EmmaMultilingualNeural"
-_EDGE_VOICE = re.compile(r"^[a-z]{2,3}-[A-Za-z]{2,4}(?:-[A-Za-z]+)?-[A-Za-z]+Neural$")
 _RATE = re.compile(r"^[+-]\d{1,3}%$")
 _PITCH = re.compile(r"^[+-]\d{1,3}Hz$")
 
@@ -86,7 +85,7 @@ T = TypeVar("T")
 
 def edge_voice_for(voice: str | None, language: str) -> str:
     """`voice` when it is an edge voice name ("en-GB-RyanNeural"), else the language's default."""
-    if voice and _EDGE_VOICE.match(voice):
+    if voice and is_edge_voice_name(voice):
         return voice
     code = language.strip().lower().replace("_", "-")
     return DEFAULT_VOICES.get(code) or DEFAULT_VOICES.get(code.split("-")[0]) or MULTILINGUAL_VOICE
@@ -164,6 +163,21 @@ class EdgeSynthesizer:
             "pitch": self.pitch,
             "volume": self.volume,
         }
+
+    def check_voice(self, language: str, voice: str | None) -> None:
+        """Any language has a voice (the multilingual one, else). A voice is an edge name, or the
+        offline voice's (another provider's choice: the language's edge voice speaks); nothing else."""
+        if not voice or is_edge_voice_name(voice):
+            return
+        try:
+            if self.fallback is None:
+                raise InvalidRequestError(voice)
+            self.fallback.check_voice(language, voice)
+        except InvalidRequestError:
+            raise InvalidRequestError(
+                f"edge-tts has no voice named {voice!r}: its voices are named like 'en-GB-RyanNeural' "
+                f"(`faceless voices --language {language}` lists them)"
+            ) from None
 
     def synthesize(self, request: SpeechRequest) -> Speech:
         text = _clean(request.text)

@@ -28,7 +28,7 @@ from pydantic import BaseModel
 
 from faceless.errors import ConfigurationError, InvalidRequestError, ProviderRejectedError
 from faceless.models import WordTiming
-from faceless.providers.base import Speech, SpeechRequest
+from faceless.providers.base import Speech, SpeechRequest, is_edge_voice_name
 
 # ------------------------------------------------------------------ espeak-ng C API (speak_lib.h)
 
@@ -168,16 +168,21 @@ def _voice_for_language(voices: list[EspeakVoice], language: str) -> EspeakVoice
 
 
 def resolve_voice(voices: list[EspeakVoice], voice: str | None, language: str) -> EspeakVoice:
-    """`voice` when it names an espeak voice (an edge-tts name does not), else one for `language`."""
+    """`voice` when it names an espeak voice, else one for `language`: an edge-tts name is another
+    provider's choice (a request written for the cloud still renders offline); any other is a mistake."""
     if voice:
         named = _voice_named(voices, voice)
         if named is not None:
             return named
+        if not is_edge_voice_name(voice):
+            raise InvalidRequestError(
+                f"espeak-ng has no voice named {voice!r} (`faceless voices --language {language}` lists them)"
+            )
     chosen = _voice_for_language(voices, language)
     if chosen is None:
         raise InvalidRequestError(
             f"espeak-ng has no voice for language {language!r} "
-            "(use a code such as 'en', 'es', 'pt-BR'; list_voices() shows them all)"
+            "(use a code such as 'en', 'es', 'pt-BR'; `faceless voices` lists them all)"
         )
     return chosen
 
@@ -548,6 +553,10 @@ class EspeakSynthesizer:
             raw = engine.synthesize(text, voice, wpm)
             sample_rate = engine.sample_rate
         return _speech_from_raw(raw, tokens, sample_rate, voice)
+
+    def check_voice(self, language: str, voice: str | None) -> None:
+        with _ESPEAK_LOCK:
+            resolve_voice(_engine().voices, voice, language)
 
     def list_voices(self, language: str | None = None) -> list[dict]:
         """espeak's voices (name, identifier, description, language(s), gender); with `language`,
