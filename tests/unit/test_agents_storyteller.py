@@ -96,6 +96,17 @@ def test_script_from_user_needs_no_model_and_keeps_the_script_verbatim():
     assert not {"#The", "#And", "#Are"} & set(script.hashtags)
 
 
+def test_script_from_user_leaves_emoji_out_of_the_narration_and_always_has_a_title():
+    # GIVEN a user's script with emoji, whose first "sentence" is marks only
+    text = "... 🐝 Bees dance to say where the flowers are 🌸🌼. They waggle, and the hive follows 👍🏽."
+    # WHEN it becomes the script
+    script = script_from_user(VideoRequest(script=text), make_plan())
+    # THEN nothing is read aloud (or captioned) that a voice would name or a caption font cannot draw
+    assert script.narration == "... Bees dance to say where the flowers are. They waggle, and the hive follows."
+    # AND the title is the first words, not an empty string
+    assert script.title.startswith("Bees dance to say where the flowers are")
+
+
 def test_script_from_user_shortens_a_long_first_sentence_and_description_at_word_boundaries():
     text = "word " * 30 + "ending. " + "more text here " * 40
     script = script_from_user(VideoRequest(script=text), make_plan())

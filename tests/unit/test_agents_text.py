@@ -6,10 +6,12 @@ import pytest
 
 from faceless.agents.text import (
     covers,
+    has_words,
     mentioned_people,
     person_names,
     sentence_spans,
     split_narration,
+    without_pictographs,
     word_count,
 )
 
@@ -85,3 +87,21 @@ def test_mentioned_people_matches_unambiguous_surnames_only():
     # two Armstrongs: the surname alone names nobody for sure
     assert mentioned_people("Armstrong played", ["Neil Armstrong", "Louis Armstrong"]) == []
     assert mentioned_people("Cleopatra met Caesar", ["Cleopatra", "Julius Caesar"]) == ["Cleopatra", "Julius Caesar"]
+
+
+def test_emoji_and_the_marks_that_build_them_are_taken_out_text_symbols_stay():
+    # GIVEN text with emoji: plain, skin-toned, a flag, a family (joined), a keycap, one with a variation selector
+    text = "Bees 🐝 work hard 👍🏽 in 🇫🇷 and 👨‍👩‍👧 homes, 1️⃣ hive ☀️ ‼ © ® ™ → 日本 مرحبا"
+    # WHEN emoji are taken out
+    cleaned = without_pictographs(text)
+    # THEN the words, digits and the text symbols the fonts have are untouched, every emoji part is gone
+    assert cleaned.split() == ["Bees", "work", "hard", "in", "and", "homes,", "1", "hive", "©", "®", "™", "→", "日本", "مرحبا"]
+    assert not any(0x1F000 <= ord(c) or c in "\u200d\ufe0f\u20e3\u2600\u203c" for c in cleaned)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("🐝🐝 🌸", False), ("!!! ??? ### ...", False), ("— ✨ —", False), ("3", True), ("日本", True), ("مرحبا", True), ("bees 🐝", True)],
+)
+def test_text_has_words_when_a_letter_or_digit_is_left_once_emoji_are_out(text, expected):
+    assert has_words(text) is expected

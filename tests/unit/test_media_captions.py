@@ -96,6 +96,19 @@ def test_a_long_pause_splits_a_group_and_words_beyond_the_clip_are_clamped():
     assert groups[-1].end_frame == 60  # clamped to the segment's end
 
 
+def test_emoji_never_reach_a_caption_and_an_emoji_only_word_is_no_caption_word():
+    # GIVEN word timings with an emoji inside a word and one that is only an emoji
+    timeline = build_timeline([(0, 2.0)], FPS)
+    timings = [
+        WordTiming(word="bees🐝", start=0.0, end=0.3),
+        WordTiming(word="🌸", start=0.3, end=0.6),
+        WordTiming(word="dance", start=0.6, end=0.9),
+    ]
+    # WHEN grouped THEN the captions (burned in, SRT, VTT) hold the words only
+    groups = build_caption_groups([(timeline.spans[0], timings)], FPS)
+    assert [g.text for g in groups] == ["bees dance"]
+
+
 def test_highlight_bounds_are_contiguous_over_the_group():
     timeline = build_timeline([(0, 2.0)], FPS)
     group = build_caption_groups([(timeline.spans[0], words("a b c d"))], FPS)[0]

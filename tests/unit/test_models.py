@@ -54,3 +54,13 @@ def test_other_bad_fields_are_refused_naming_the_field(field, value):
 
 def test_unknown_fields_are_refused():
     assert "colour" in error_text(topic="tides", colour="red")
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("topic", "🐝🐝🐝"), ("topic", "???"), ("script", "!!! ??? ... --- *** ### @@@ %%%% ^^^ &&&"), ("script", "😀 🐝 🌸 " * 10)],
+)
+def test_a_topic_or_script_with_nothing_to_say_is_refused_naming_it(field, value):
+    # GIVEN a topic or script of symbols, punctuation or emoji only WHEN validated THEN the field is named, and why
+    message = error_text(**{field: value})
+    assert field in message and "has no words" in message

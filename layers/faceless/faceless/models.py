@@ -12,6 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from faceless.agents.text import has_words
+
 
 class Contract(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=False)
@@ -96,6 +98,13 @@ class VideoRequest(Contract):
         if isinstance(value, str):
             value = value.strip()
             return value or None
+        return value
+
+    @field_validator("topic", "script")
+    @classmethod
+    def _has_words(cls, value: str | None) -> str | None:
+        if value is not None and not has_words(value):
+            raise ValueError("has no words: only punctuation, symbols or emoji")
         return value
 
     @field_validator("language")

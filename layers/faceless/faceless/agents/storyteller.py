@@ -17,7 +17,9 @@ from faceless.agents.text import (
     salient_words,
     sentence_spans,
     top_keywords,
+    without_pictographs,
     word_count,
+    words_of,
 )
 from faceless.errors import InvalidRequestError, ProviderResponseError
 from faceless.models import LlmUsage, Plan, Script, VideoRequest
@@ -68,23 +70,25 @@ def write_script(llm: LanguageModel, request: VideoRequest, plan: Plan) -> tuple
 
 
 def script_from_user(request: VideoRequest, plan: Plan) -> Script:
-    """The user's script as the narration, verbatim (whitespace normalised); zero tokens."""
+    """The user's script as the narration, verbatim (whitespace normalised, emoji out); zero tokens."""
     if not request.script:
         raise InvalidRequestError("script: no script was given")
-    narration = normalise_whitespace(request.script)
+    narration = normalise_whitespace(without_pictographs(request.script))
     spans = sentence_spans(narration)
     first = narration[spans[0].start : spans[0].end] if spans else narration
-    title = cut_at_word(_unquote(first).rstrip(".!?…。！？"), TITLE_MAX)
+    # a first "sentence" of marks only ("... So it begins.") gives no title: the first words do
+    title = cut_at_word(_unquote(first).rstrip(".!?…。！？"), TITLE_MAX) if words_of(first) else ""
+    title = title or cut_at_word(" ".join(words_of(narration)), TITLE_MAX)
     description = _description(narration)
     hashtags = [tag for tag in (hashtag(w) for w in top_keywords(narration, USER_HASHTAGS)) if tag]
     return Script(title=title, description=description, hashtags=hashtags, narration=narration, source="user")
 
 
 def clean_narration(text: str) -> str:
-    """Spoken text only: stage directions in brackets and markdown marks removed."""
+    """Spoken text only: stage directions in brackets, markdown marks and emoji removed."""
     text = re.sub(r"\[[^\]]*\]", " ", text)
     text = re.sub(r"[*#_`]+", "", text)
-    return normalise_whitespace(text)
+    return normalise_whitespace(without_pictographs(text))
 
 
 def fit_to_target(narration: str, target: int) -> str:

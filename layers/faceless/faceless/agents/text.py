@@ -7,6 +7,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
+import regex
+
 # --------------------------------------------------------------------------- words
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
@@ -30,6 +32,29 @@ STOP_WORDS = frozenset(
 
 def normalise_whitespace(text: str) -> str:
     return " ".join(text.split())
+
+
+# Emoji and the marks that build them (skin tones, flags, keycaps, joiners, variation selectors). No
+# caption face we ship draws them, so burned in they would be boxes or whatever the machine's fallback
+# font has, and a voice reads their names aloud ("grinning face"). ©, ® and ™ are kept: the caption
+# fonts have them. `re` has no Unicode properties, hence `regex`.
+_PICTOGRAPH_PATTERN = (
+    r"(?:(?![\u00A9\u00AE\u2122])\p{Extended_Pictographic}|\p{Emoji_Modifier}|\p{Regional_Indicator}"
+    r"|[\u200D\uFE0E\uFE0F\u20E3\U000E0020-\U000E007F])"
+)
+_PICTOGRAPH = regex.compile(_PICTOGRAPH_PATTERN)
+# "the flowers 🌸." -> "the flowers." rather than a lone "." as the last caption word
+_PICTOGRAPHS_BEFORE_MARK = regex.compile(rf"\s+{_PICTOGRAPH_PATTERN}+(?=[.,!?;:…。，！？；：])")
+
+
+def without_pictographs(text: str) -> str:
+    """`text` with emoji taken out (see above); other whitespace is left as it was."""
+    return _PICTOGRAPH.sub("", _PICTOGRAPHS_BEFORE_MARK.sub("", text))
+
+
+def has_words(text: str) -> bool:
+    """Whether `text` has anything to say: a letter or a digit once emoji are taken out."""
+    return _WORD.search(without_pictographs(text)) is not None
 
 
 def word_count(text: str) -> int:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from faceless.agents.text import without_pictographs
 from faceless.media.fonts import (
     Face,
     FontSet,
@@ -89,7 +90,7 @@ class CaptionGroup(BaseModel):
 
 
 def _clean(word: str) -> str:
-    return _SPACES.sub(" ", word).strip()
+    return _SPACES.sub(" ", without_pictographs(word)).strip()  # no caption face draws emoji
 
 
 def _split_cjk(text: str, start: float, end: float) -> list[tuple[str, float, float]]:
