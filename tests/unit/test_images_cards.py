@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from faceless.errors import InvalidRequestError
+from faceless.media.kenburns import MAX_ZOOM, motion_for
 from faceless.models import ArtStyle, Shot
 from faceless.providers.base import ImageRequest
 from faceless.providers.images.cards import MODEL_NAME, CardImageGenerator, key_words
@@ -117,6 +118,23 @@ def test_headline_is_drawn_in_the_upper_middle_and_leaves_the_caption_zone_alone
     # AND it stays inside the side margins, and the lower third (for captions) is untouched
     assert cols.min() >= 0.03 * width and cols.max() <= 0.97 * width
     assert not changed[int(0.62 * height):].any()
+
+
+@pytest.mark.parametrize("width,height", [(1080, 1920), (1080, 1080), (1920, 1080)])
+def test_the_headline_stays_inside_what_every_camera_motion_shows(width: int, height: int) -> None:
+    # GIVEN the most any segment's camera zooms (checked against the motions themselves), and so the
+    # edge band some motion crops away
+    most = max(max(p.start.zoom, p.end.zoom) for p in (motion_for(i, f"job-{j}") for i in range(12) for j in range(40)))
+    assert most <= MAX_ZOOM
+    cropped = 1 - 1 / MAX_ZOOM
+    # WHEN a card with long key words is drawn, with and without them
+    words = "Photosynthesis transforms sunlight everywhere"
+    changed = np.abs(_render(width=width, height=height, text=words) - _render(width=width, height=height, text="")) > 0
+    rows, cols = np.nonzero(changed.any(axis=1))[0], np.nonzero(changed.any(axis=0))[0]
+    # THEN the headline and its panel lie wholly inside the band no motion crops: never cut at a frame edge
+    assert rows.size and cols.size
+    assert cols.min() >= cropped * width and cols.max() < (1 - cropped) * width
+    assert rows.min() >= cropped * height and rows.max() < (1 - cropped) * height
 
 
 def test_text_in_a_script_the_font_lacks_is_left_to_the_captions() -> None:

@@ -54,12 +54,15 @@ class MotionPath(BaseModel):
 
 
 ZOOM = 1.14  # how far zooms travel; pans hold about this zoom to have room to move
+ZOOM_RANGE = (1.11, 1.17)  # each segment's zoom, drawn from this range
+PAN_DRIFT = 0.015  # a pan's zoom changes by at most this much
+MAX_ZOOM = ZOOM_RANGE[1] + PAN_DRIFT  # so any edge band narrower than 1 - 1/MAX_ZOOM may be cropped away
 _ZOOMS = (Motion.zoom_in, Motion.zoom_out)
 _PANS = (Motion.pan_left, Motion.pan_right, Motion.pan_up, Motion.pan_down)
 
 
 def _path(motion: Motion, rng: random.Random) -> MotionPath:
-    zoom = round(rng.uniform(1.11, 1.17), 4)
+    zoom = round(rng.uniform(*ZOOM_RANGE), 4)
     if motion in _ZOOMS:
         # towards (or from) a point a little off centre, usually the upper half where faces and subjects are
         focus_x, focus_y = round(rng.uniform(0.35, 0.65), 4), round(rng.uniform(0.3, 0.55), 4)
@@ -68,7 +71,7 @@ def _path(motion: Motion, rng: random.Random) -> MotionPath:
             motion=motion, start=close, end=wide
         )
     across = round(rng.uniform(0.4, 0.6), 4)
-    drift = round(rng.uniform(-0.015, 0.015), 4)  # a hint of zoom keeps a pan alive
+    drift = round(rng.uniform(-PAN_DRIFT, PAN_DRIFT), 4)  # a hint of zoom keeps a pan alive
     first, last = Window(zoom=zoom), Window(zoom=zoom + drift if zoom + drift >= 1 else zoom)
     if motion is Motion.pan_right:
         first.x, last.x, first.y, last.y = 0.0, 1.0, across, across

@@ -10,6 +10,7 @@ stays visible). The output size *is* the native size, so nothing is ever stretch
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import struct
 import threading
@@ -659,25 +660,34 @@ def layout_text(words: list[str], box_width: int, box_height: int, max_size: int
     return _make_layout(_font(min_size), lines) if lines else None
 
 
+# The Ken Burns camera crops up to 1 - 1/1.185 = 15.6% off any edge (`media.kenburns.MAX_ZOOM`; a test
+# holds the two together): the headline's panel keeps inside what every motion shows, and its text
+# a little further in.
+CAMERA_MARGIN = 0.16
+TEXT_MARGIN = 0.18
+
+
 def _headline_layout(words: list[str], width: int, height: int) -> TextLayout | None:
-    """Large type in a box 84% of the width and 28% of the height (side margins of 8%)."""
-    box_width = width - 2 * int(round(0.08 * width))
+    """Large type in a box clear of the camera margin at the sides and 28% of the height tall."""
+    box_width = width - 2 * int(round(TEXT_MARGIN * width))
     max_size = max(12, int(min(0.21 * width, 0.15 * height)))
     min_size = max(8, int(0.035 * min(width, height)))
     return layout_text([word.upper() for word in words], box_width, int(0.28 * height), max_size, min_size)
 
 
 def _draw_headline(image: Image.Image, words: list[str], palette: Palette) -> None:
-    """The key words on a translucent rounded panel, with a soft drop shadow, centred at 28% height."""
+    """The key words on a translucent rounded panel, with a soft drop shadow, centred at 28% height
+    (lower when that would put them in the camera margin)."""
     width, height = image.size
     layout = _headline_layout(words, width, height)
     if layout is None:
         return
     pad_x, pad_y = int(layout.cap_height * 0.45), int(layout.cap_height * 0.38)
     block_width = int(max(layout.line_width(line) for line in layout.lines))
-    top = int(max(0.08 * height, 0.28 * height - layout.height / 2))
-    left, upper = max(0, (width - block_width) // 2 - pad_x), max(0, top - pad_y)
-    right, lower = min(width, (width + block_width) // 2 + pad_x), min(height, top + layout.height + pad_y)
+    top = int(max(CAMERA_MARGIN * height + pad_y, 0.28 * height - layout.height / 2))
+    margin_x = int(math.ceil(CAMERA_MARGIN * width))
+    left, upper = max(margin_x, (width - block_width) // 2 - pad_x), top - pad_y
+    right, lower = min(width - margin_x, (width + block_width) // 2 + pad_x), top + layout.height + pad_y
     size = (right - left, lower - upper)
     # Everything is composed on the panel's crop only: cheap, and nothing can leak below it.
     region = image.crop((left, upper, right, lower)).convert("RGBA")
