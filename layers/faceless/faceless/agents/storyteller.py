@@ -77,8 +77,8 @@ def script_from_user(request: VideoRequest, plan: Plan) -> Script:
     spans = sentence_spans(narration)
     first = narration[spans[0].start : spans[0].end] if spans else narration
     # a first "sentence" of marks only ("... So it begins.") gives no title: the first words do
-    title = cut_at_word(_unquote(first).rstrip(".!?…。！？"), TITLE_MAX) if words_of(first) else ""
-    title = title or cut_at_word(" ".join(words_of(narration)), TITLE_MAX)
+    heading = _unquote(first).rstrip(".!?…。！？") if words_of(first) else " ".join(words_of(narration))
+    title = cut_at_word(heading, TITLE_MAX)
     description = _description(narration)
     hashtags = [tag for tag in (hashtag(w) for w in top_keywords(narration, USER_HASHTAGS)) if tag]
     return Script(title=title, description=description, hashtags=hashtags, narration=narration, source="user")

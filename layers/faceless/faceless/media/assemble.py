@@ -31,7 +31,7 @@ from typing import NamedTuple
 import numpy as np
 from pydantic import BaseModel, Field, field_validator
 
-from faceless.agents.text import without_pictographs
+from faceless.agents.text import normalise_whitespace, without_pictographs
 from faceless.errors import RenderError
 from faceless.media import audio
 from faceless.media.captions import (
@@ -338,7 +338,7 @@ def _result(
 
 
 def _thumbnail(image: Path, title: str, language: str, width: int, height: int, scratch: Path, target: Path) -> Path:
-    title = " ".join(without_pictographs(title).split())  # a title may keep its emoji; no face draws them
+    title = normalise_whitespace(without_pictographs(title))  # a title may keep its emoji; no face draws them
     fonts = prepare_fonts(scratch / "title-fonts", [title], language)
     thumb_w, thumb_h = thumbnail_size(width, height)
     return make_thumbnail(image, title, thumb_w, thumb_h, target, fonts)

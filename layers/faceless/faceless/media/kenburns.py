@@ -53,7 +53,6 @@ class MotionPath(BaseModel):
     ease: float = Field(default=0.6, ge=0.0, le=1.0)  # 0 = linear, 1 = full sine ease-in-out
 
 
-ZOOM = 1.14  # how far zooms travel; pans hold about this zoom to have room to move
 ZOOM_RANGE = (1.11, 1.17)  # each segment's zoom, drawn from this range
 PAN_DRIFT = 0.015  # a pan's zoom changes by at most this much
 MAX_ZOOM = ZOOM_RANGE[1] + PAN_DRIFT  # so any edge band narrower than 1 - 1/MAX_ZOOM may be cropped away

@@ -132,13 +132,13 @@ def _check_voice(speech, request) -> None:
     """A language or voice the speech provider lacks is a typo to fix, not a job to start and fail."""
     from faceless.errors import InvalidRequestError
 
-    for flag, voice in (("--language", None), ("--voice", request.voice)):
+    # the language alone first (a named voice would stand in for it), so the error names the right flag
+    checks = [("--language", None)] + ([("--voice", request.voice)] if request.voice else [])
+    for flag, voice in checks:
         try:
             speech.check_voice(request.language, voice)
         except InvalidRequestError as error:
             raise UsageError(f"{flag}: {error}") from None
-        if not request.voice:
-            break
 
 
 def _configure_environment(args: argparse.Namespace) -> None:

@@ -169,15 +169,16 @@ class EdgeSynthesizer:
         offline voice's (another provider's choice: the language's edge voice speaks); nothing else."""
         if not voice or is_edge_voice_name(voice):
             return
-        try:
-            if self.fallback is None:
-                raise InvalidRequestError(voice)
-            self.fallback.check_voice(language, voice)
-        except InvalidRequestError:
-            raise InvalidRequestError(
-                f"edge-tts has no voice named {voice!r}: its voices are named like 'en-GB-RyanNeural' "
-                f"(`faceless voices --language {language}` lists them)"
-            ) from None
+        if self.fallback is not None:
+            try:
+                self.fallback.check_voice(language, voice)
+                return
+            except InvalidRequestError:
+                pass  # said below, in edge's terms
+        raise InvalidRequestError(
+            f"edge-tts has no voice named {voice!r}: its voices are named like 'en-GB-RyanNeural' "
+            f"(`faceless voices --language {language}` lists them)"
+        )
 
     def synthesize(self, request: SpeechRequest) -> Speech:
         text = _clean(request.text)
