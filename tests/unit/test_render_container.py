@@ -1,7 +1,8 @@
-"""The render function's container image (functions/render/Dockerfile), checked without docker: it is
+"""The media functions' container image (functions/render/Dockerfile), checked without docker: it is
 built on the Lambda Python base image, copies the faceless package and installs it with its media
-dependencies, copies the handler, and everything the handler imports (down through faceless.media)
-is either copied, installed by the package's declared dependencies, or the standard library."""
+dependencies, copies the handler of the function it is built for (build argument FUNCTION, set per
+function in template.yaml), and everything each handler imports (down through faceless.media) is
+either copied, installed by the package's declared dependencies, or the standard library."""
 
 from __future__ import annotations
 
@@ -18,6 +19,15 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 FUNCTION = ROOT / "functions" / "render"
 PACKAGE = ROOT / "layers" / "faceless" / "faceless"
+
+
+def media_handlers() -> dict[str, str]:
+    """{logical id: functions/ folder} of every function built from this Dockerfile."""
+    from faceless.runner.project import load_template
+
+    resources = load_template(ROOT / "template.yaml")["Resources"].items()
+    return {name: r["Metadata"]["DockerBuildArgs"]["FUNCTION"] for name, r in resources
+            if (r.get("Metadata") or {}).get("Dockerfile") == "functions/render/Dockerfile"}  # fmt: skip
 
 
 def instructions(dockerfile: Path) -> list[tuple[str, str]]:
@@ -75,20 +85,28 @@ def test_the_image_is_the_lambda_python_base_with_the_handler_as_command(docker)
 
 def test_every_copied_source_exists_and_the_package_is_installed_from_it(docker):
     copies = [shlex.split(args) for keyword, args in docker if keyword == "COPY"]
-    sources = [source for parts in copies for source in parts[:-1] if not source.startswith("--")]
-    for source in sources:
-        assert (ROOT / source).exists(), f"COPY {source}: not in the repository"
-    # the package (its pyproject, the README it names, the code) and the handler are copied
-    assert {"pyproject.toml", "README.md", "layers/faceless/", "functions/render/app.py"} <= set(sources)
+    argument = next(args for keyword, args in docker if keyword == "ARG" and args.startswith("FUNCTION="))
+    assert argument == "FUNCTION=render"  # built without build arguments, the image is RenderClip's
+    ignored = (FUNCTION / "Dockerfile.dockerignore").read_text(encoding="utf-8").splitlines()
+    handlers = media_handlers()
+    assert set(handlers) == {"ImageFunction", "VoiceFunction", "AssembleFunction", "RenderClipFunction", "FinishFunction"}
+    for folder in handlers.values():
+        # GIVEN the image as built for one function
+        sources = [source.replace("${FUNCTION}", folder) for parts in copies for source in parts[:-1]
+                   if not source.startswith("--")]  # fmt: skip
+        for source in sources:
+            assert (ROOT / source).exists(), f"COPY {source}: not in the repository"
+        # THEN the package (its pyproject, the README it names, the code) and that function's handler are copied
+        assert {"pyproject.toml", "README.md", "layers/faceless/", f"functions/{folder}/app.py"} <= set(sources)
+        handler_copy = next(parts for parts in copies if parts[0] == "functions/${FUNCTION}/app.py")
+        assert handler_copy[-1].startswith("${LAMBDA_TASK_ROOT}")
+        # and the build context's ignore file lets exactly these through
+        allowed = [line[1:] for line in ignored if line.startswith("!")]
+        for source in ("pyproject.toml", "README.md", "layers/faceless/", f"functions/{folder}/app.py"):
+            assert any(Path(source).match(pattern) or source == pattern for pattern in allowed), source
     destination = next(parts[-1] for parts in copies if "pyproject.toml" in parts)
     installs = [args for keyword, args in docker if keyword == "RUN" and "pip install" in args]
     assert any(destination.rstrip("/") in args for args in installs), "the copied project is not pip-installed"
-    handler_copy = next(parts for parts in copies if "functions/render/app.py" in parts)
-    assert handler_copy[-1].startswith("${LAMBDA_TASK_ROOT}")
-    # and the build context's ignore file lets exactly these through
-    ignored = (FUNCTION / "Dockerfile.dockerignore").read_text(encoding="utf-8").splitlines()
-    for source in ("pyproject.toml", "README.md", "layers/faceless/", "functions/render/app.py"):
-        assert f"!{source}" in ignored
 
 
 def module_file(module: str) -> Path | None:
@@ -99,10 +117,12 @@ def module_file(module: str) -> Path | None:
     return None
 
 
-def test_everything_the_handler_imports_is_copied_or_installed():
-    # GIVEN the handler's imports, and (transitively) those of every faceless module it reaches, down
+def test_everything_the_handlers_import_is_copied_or_installed():
+    # GIVEN the handlers' imports, and (transitively) those of every faceless module they reach, down
     # through faceless.media (what a render needs)
-    pending = list(top_level_imports(FUNCTION / "app.py")) + [f"faceless.media.{p.stem}" for p in (PACKAGE / "media").glob("*.py")]
+    handlers = [ROOT / "functions" / folder / "app.py" for folder in media_handlers().values()]
+    pending = [module for handler in handlers for module in top_level_imports(handler)]
+    pending += [f"faceless.media.{p.stem}" for p in (PACKAGE / "media").glob("*.py")]
     seen, third_party = set(), set()
     while pending:
         module = pending.pop()

@@ -136,18 +136,27 @@ class Project:
 
 
 def _image_function(root: Path, logical_id: str, metadata: dict[str, Any]) -> FunctionSpec:
-    """A container-image function: its handler is the Dockerfile's CMD, in the Dockerfile's folder."""
-    dockerfile = root / metadata.get("DockerContext", ".") / metadata["Dockerfile"]
-    cmd = next(
-        (line for line in reversed(dockerfile.read_text().splitlines()) if line.strip().startswith("CMD")), None
-    )
+    """A container-image function: its handler is the Dockerfile's CMD, in the folder the Dockerfile
+    copies into LAMBDA_TASK_ROOT (its ${ARG}s set from the template's DockerBuildArgs, else their
+    defaults), or the Dockerfile's own folder when it copies none."""
+    context = root / metadata.get("DockerContext", ".")
+    dockerfile = context / metadata["Dockerfile"]
+    lines = dockerfile.read_text().splitlines()
+    cmd = next((line for line in reversed(lines) if line.strip().startswith("CMD")), None)
     match = re.search(r'CMD\s*\[\s*"([\w.]+)"', cmd or "")
     if match is None:
         raise ConfigurationError(f"{dockerfile}: no CMD [\"module.function\"] for {logical_id}")
     module, _, function = match.group(1).rpartition(".")
-    return FunctionSpec(
-        logical_id=logical_id, handler_file=dockerfile.parent / f"{module.replace('.', '/')}.py", handler_name=function
-    )
+    handler_file = f"{module.replace('.', '/')}.py"
+    arguments = {found[0]: found[1] for line in lines if (found := re.match(r"\s*ARG\s+(\w+)=(\S+)", line))}
+    arguments.update({name: str(value) for name, value in (metadata.get("DockerBuildArgs") or {}).items()})
+    folder = dockerfile.parent
+    for line in lines:
+        copied = re.match(r"\s*COPY\s+(\S+)\s+\$\{?LAMBDA_TASK_ROOT\}?/?\s*$", line)
+        if copied and copied.group(1).endswith(handler_file):
+            source = re.sub(r"\$\{(\w+)\}", lambda arg: arguments.get(arg.group(1), arg.group(0)), copied.group(1))
+            folder = (context / source).parent
+    return FunctionSpec(logical_id=logical_id, handler_file=folder / handler_file, handler_name=function)
 
 
 def find_project_root(start: Path | None = None) -> Path:
