@@ -56,6 +56,18 @@ def test_offline_make_prints_progress_and_a_summary(tmp_path, monkeypatch):
     story = meta["tokens_by_agent"]["storyteller"]
     assert f"{story['prompt_tokens']:6d} + {story['completion_tokens']:5d}" in out
     assert {u["provider"] for u in meta["usage"]} == {"offline"}
+    assert "Note:" not in err  # English: nothing to warn about
+
+
+def test_offline_make_in_another_language_says_the_outline_is_english(tmp_path, monkeypatch):
+    # GIVEN no API key WHEN a user asks for a Spanish video from a topic
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    code, out, err = run_cli("make", "--topic", "cómo se forman los arcoíris", "--language", "es", "--duration", "15",
+                             "--out", str(tmp_path))  # fmt: skip
+    # THEN it is made, and the user is told up front that the offline outline is English and how to get Spanish
+    assert code == 0, err
+    note = next(line for line in err.splitlines() if line.startswith("Note:"))
+    assert "English" in note and "es voice" in note and "OPENAI_API_KEY" in note and "--script" in note
 
 
 NARRATION = (

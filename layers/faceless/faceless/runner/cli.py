@@ -218,6 +218,12 @@ def cmd_make(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     tracker = ProgressTracker()
     llm = f"{services.llm.name} ({services.llm.model})"
     err.write(f"Making a {request.format.value} video with the {llm} language model…\n")
+    if services.llm.name == "offline" and request.topic and request.language.split("-")[0].lower() != "en":
+        # it writes an honest outline, in English only: say so before a voice for another language reads it
+        err.write(
+            f"Note: the offline model writes its outline in English, and the {request.language} voice reads it; "
+            f"for a narration in {request.language}, set OPENAI_API_KEY or give your own --script.\n"
+        )
     with EmbeddedRunner(listener=tracker) as runner, ProgressDisplay(tracker, err):
         run = make_video(request, runner, services)
     if not run.succeeded:
