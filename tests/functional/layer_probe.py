@@ -2,7 +2,7 @@
 FacelessLayer installs importable (plus the standard library, the faceless package and what Lambda's
 Python runtime has). Every module of any other installed distribution is refused on import.
 
-    python -m tests.functional.layer_probe '{"allowed": [...distributions], "calls": {...}}'
+    python -m tests.functional.layer_probe '{"allowed": [...distributions], "calls": {...}, "env": {...}}'
 
 Prints one JSON object: per function, "ok" or the error it raised."""
 
@@ -47,6 +47,7 @@ def refused_modules(allowed: set[str]) -> set[str]:
 
 def main() -> int:
     plan = json.loads(sys.argv[1])
+    os.environ.update(plan.get("env", {}))  # e.g. a key and the base URL of a local Chat Completions server
     refused = refused_modules(set(plan["allowed"]))
     # (setuptools' _distutils_hack comes in with the interpreter, from a .pth file: not ours)
     preloaded = sorted(name for name in sys.modules if name.partition(".")[0] in refused - {"_distutils_hack"})
@@ -63,7 +64,8 @@ def main() -> int:
     from faceless.settings import Settings
 
     project = Project.load(ROOT)
-    use_services(build_services(Settings(home=Path(tempfile.mkdtemp()) / "blobs")))
+    # settings from the environment, as a Lambda reads them; blobs in a scratch folder
+    use_services(build_services(Settings.from_env({**os.environ, "FACELESS_HOME": tempfile.mkdtemp()})))
     for function, event_file in plan["calls"].items():
         spec = project.functions[function]
         try:

@@ -118,21 +118,55 @@ def test_the_layer_with_a_function_fits_in_lambdas_unzipped_limit():
     assert not {"imageio-ffmpeg", "opencv-python-headless", "fonttools", "justmytype-intl-cjk"} & set(sizes)
 
 
+def run_probe(calls: dict[str, str | None], env: dict[str, str] | None = None) -> dict:
+    """Invoke `calls` ({function: event file or None}) in a fresh interpreter where only the layer's
+    distributions (and the runtime's boto3) import; the probe's report."""
+    plan = {
+        "allowed": sorted(set(installed_closure(layer_requirements())) | RUNTIME_PROVIDED),
+        "calls": calls,
+        "env": env or {},
+    }
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run([sys.executable, "-m", "tests.functional.layer_probe", json.dumps(plan)],
+                          cwd=ROOT, env=environment, capture_output=True, text=True, timeout=300, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def test_zip_functions_run_with_only_the_layer_installed(template):
     # GIVEN a fresh interpreter where only the layer's distributions (and the runtime's boto3) import
     zip_functions = sorted(set(functions(template)) - MEDIA_FUNCTIONS)
-    plan = {
-        "allowed": sorted(set(installed_closure(layer_requirements())) | RUNTIME_PROVIDED),
-        "calls": {name: EVENTS.get(name) for name in zip_functions},
-    }
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
     # WHEN each zip function is loaded, and those with a recorded event are invoked with it
-    done = subprocess.run([sys.executable, "-m", "tests.functional.layer_probe", json.dumps(plan)],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)  # fmt: skip
-    assert done.returncode == 0, done.stderr[-3000:]
-    report = json.loads(done.stdout.strip().splitlines()[-1])
+    report = run_probe({name: EVENTS.get(name) for name in zip_functions})
     # THEN the probe really refused the media packages, none was already loaded, and every function worked
     assert report.get("cv2_refused") and {"cv2", "imageio_ffmpeg", "fontTools"} <= set(report["refused"])
     assert report["preloaded"] == []
     assert report["functions"] == {name: "ok" for name in zip_functions}
     assert set(EVENTS) <= set(zip_functions)
+
+
+def test_the_model_steps_reach_a_real_chat_completions_api_with_only_the_layer_installed():
+    from tests.fakes.chat_server import FakeChatServer, respond_by_schema, schema_name
+
+    def direction(body: dict) -> dict:
+        pieces = re.findall(r"^\d+\. ", body["messages"][-1]["content"], flags=re.M)
+        return {"items": [{"p": f"the tide coming in, view {n}", "s": "wide"} for n in range(len(pieces))]}
+
+    replies = {
+        "StoryDraft": {"title": "How tides work", "desc": "The Moon and the sea.", "tags": ["tides", "moon", "sea"],
+                       "text": "Tides rise and fall twice a day. The Moon pulls the sea toward it. The Sun helps a little."},
+        "ContextDraft": {"era": "", "region": "", "people": [], "avoid": []},
+        "ContextLightDraft": {"era": "", "region": ""},
+        "DirectionDraft": direction,
+    }  # fmt: skip
+    # GIVEN the cloud's configuration: a key and an OpenAI-compatible server (a local one speaking its API)
+    with FakeChatServer(default_responder=respond_by_schema(replies)) as server:
+        env = {"OPENAI_API_KEY": "sk-test-local", "OPENAI_BASE_URL": server.base_url}
+        calls = {f"{name}Function": EVENTS[f"{name}Function"] for name in ("WriteScript", "Context", "Direct")}
+        # WHEN the model steps run where only the layer's packages import
+        report = run_probe(calls, env)
+        requests = list(server.requests)
+    # THEN they worked through the OpenAI SDK, tokens counted and all
+    assert report["functions"] == {name: "ok" for name in calls}
+    assert report.get("cv2_refused")
+    assert {"StoryDraft", "DirectionDraft"} <= {schema_name(r) for r in requests}
