@@ -20,7 +20,7 @@ KEY = "fl_local_gateway_test_key_000"
 def test_the_routes_and_the_authorizer_come_from_the_template():
     spec = read_api_spec(ROOT)
     assert spec.function == "ApiFunction" and spec.authorizer == "AuthorizerFunction"
-    assert {r.key for r in spec.routes} == {"POST /videos", "GET /videos", "GET /videos/{video_id}", "GET /usage"}
+    assert {r.key for r in spec.routes} == {"POST /videos", "GET /videos", "GET /videos/{video_id}", "GET /usage", "GET /voices"}
 
 
 def test_a_request_becomes_a_payload_2_event():

@@ -75,6 +75,11 @@ class CaptionStyle(StrEnum):
 
 MAX_SCRIPT_WORDS = 520  # ~180 s at 2.6 spoken words per second, with a little slack
 _LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
+LANGUAGE_CODE_HINT = "must be a language code such as 'en', 'es' or 'pt-BR'"
+
+
+def is_language_code(value: str) -> bool:
+    return bool(_LANGUAGE.match(value))
 
 
 class VideoRequest(Contract):
@@ -110,8 +115,8 @@ class VideoRequest(Contract):
     @field_validator("language")
     @classmethod
     def _language(cls, value: str) -> str:
-        if not _LANGUAGE.match(value):
-            raise ValueError("must be a language code such as 'en', 'es' or 'pt-BR'")
+        if not is_language_code(value):
+            raise ValueError(LANGUAGE_CODE_HINT)
         return value
 
     @field_validator("script")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -79,6 +79,20 @@ class UsageView(BaseModel):
     videos_total: int
     videos_by_status: dict[str, int] = Field(default_factory=dict)
     spent_usd: float  # sum of cost_usd
+
+
+class VoiceInfo(BaseModel):
+    name: str  # what POST /videos takes as `voice`
+    language: str
+    gender: str | None = None
+    description: str = ""
+    provider: Literal["offline", "edge"]
+
+
+class VoiceListView(BaseModel):
+    language: str | None  # the filter asked for, if any
+    voices: list[VoiceInfo]  # the language's preferred voice first
+    unavailable: dict[str, str] = Field(default_factory=dict)  # provider -> why its list could not be read
 
 
 def dump(model: BaseModel) -> dict[str, Any]:

@@ -88,3 +88,10 @@ def list_videos() -> Response:
 @router.get("/usage")
 def usage() -> Response:
     return json_response(HTTPStatus.OK, dump(videos.tenant_usage(api_context(), tenant_id())))
+
+
+@router.get("/voices")
+def voices() -> Response:
+    tenant_id()  # signed-in callers only, like every route
+    query = router.current_event.query_string_parameters or {}
+    return json_response(HTTPStatus.OK, dump(videos.list_voices(api_context(), query.get("language"))))

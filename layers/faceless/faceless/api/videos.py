@@ -20,10 +20,19 @@ from faceless.api.errors import (
     VideoNotFoundError,
 )
 from faceless.api.estimate import estimate_request_cost
-from faceless.api.models import Accepted, UsageView, VideoList, VideoOutputs, VideoSummary, VideoView
-from faceless.errors import ConfigurationError
+from faceless.api.models import (
+    Accepted,
+    UsageView,
+    VideoList,
+    VideoOutputs,
+    VideoSummary,
+    VideoView,
+    VoiceInfo,
+    VoiceListView,
+)
+from faceless.errors import ConfigurationError, FacelessError
 from faceless.jobs import JobRecord, new_video_id
-from faceless.models import JobError, JobInput, JobStatusName, VideoRequest
+from faceless.models import LANGUAGE_CODE_HINT, JobError, JobInput, JobStatusName, VideoRequest, is_language_code
 from faceless.observability import logger, record_video_requested
 
 MAX_BODY_BYTES = 64 * 1024
@@ -244,3 +253,30 @@ def tenant_usage(ctx: ApiContext, tenant_id: str) -> UsageView:
         videos_by_status=by_status,
         spent_usd=round(spent, 6),
     )
+
+
+# --------------------------------------------------------------------------- GET /voices
+
+
+def list_voices(ctx: ApiContext, language: str | None) -> VoiceListView:
+    """The voices a request may name (`voice`): the offline ones always; edge-tts's when it is the
+    speech provider (its list needs the network: when unreachable, said in `unavailable`)."""
+    language = (language or "").strip() or None
+    if language is not None and not is_language_code(language):
+        raise RequestValidationError("the language parameter is invalid", [{"field": "language", "message": LANGUAGE_CODE_HINT}])
+    from faceless.providers.speech import espeak  # numpy and the espeak library: only for this route
+
+    voices = [
+        VoiceInfo(name=v["name"], language=v["language"], gender=v["gender"] or None, description=v["description"] or "",
+                  provider="offline")
+        for v in espeak.list_voices(language)
+    ]  # fmt: skip
+    unavailable: dict[str, str] = {}
+    if ctx.settings.speech_provider == "edge":
+        from faceless.providers.speech import edge
+
+        try:
+            voices += [VoiceInfo(**v, provider="edge") for v in edge.list_voices(language)]
+        except FacelessError as error:
+            unavailable["edge"] = str(error)
+    return VoiceListView(language=language, voices=voices, unavailable=unavailable)

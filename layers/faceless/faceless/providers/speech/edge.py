@@ -177,7 +177,7 @@ class EdgeSynthesizer:
                 pass  # said below, in edge's terms
         raise InvalidRequestError(
             f"edge-tts has no voice named {voice!r}: its voices are named like 'en-GB-RyanNeural' "
-            f"(`faceless voices --language {language}` lists them)"
+            f"(`faceless voices --language {language}` or GET /voices?language={language} lists them)"
         )
 
     def synthesize(self, request: SpeechRequest) -> Speech:

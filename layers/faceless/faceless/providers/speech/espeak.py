@@ -176,13 +176,14 @@ def resolve_voice(voices: list[EspeakVoice], voice: str | None, language: str) -
             return named
         if not is_edge_voice_name(voice):
             raise InvalidRequestError(
-                f"espeak-ng has no voice named {voice!r} (`faceless voices --language {language}` lists them)"
+                f"espeak-ng has no voice named {voice!r} (`faceless voices --language {language}` or "
+                f"GET /voices?language={language} lists them)"
             )
     chosen = _voice_for_language(voices, language)
     if chosen is None:
         raise InvalidRequestError(
             f"espeak-ng has no voice for language {language!r} "
-            "(use a code such as 'en', 'es', 'pt-BR'; `faceless voices` lists them all)"
+            "(use a code such as 'en', 'es', 'pt-BR'; `faceless voices` or GET /voices lists them all)"
         )
     return chosen
 
