@@ -80,7 +80,8 @@ def functions(template: dict) -> dict[str, dict]:
 
 
 def test_zip_functions_use_the_layer_and_media_functions_the_image_with_their_own_handler(template):
-    # GIVEN every function in the template
+    # GIVEN every function in the template, and where the embedded runner finds their handlers
+    project = Project.load(ROOT)
     for name, resource in functions(template).items():
         props, metadata = resource["Properties"], resource.get("Metadata") or {}
         if name in MEDIA_FUNCTIONS:
@@ -89,7 +90,7 @@ def test_zip_functions_use_the_layer_and_media_functions_the_image_with_their_ow
             assert metadata["Dockerfile"] == "functions/render/Dockerfile" and metadata["DockerContext"] == "."
             folder = metadata["DockerBuildArgs"]["FUNCTION"]
             assert (ROOT / "functions" / folder / "app.py").is_file(), name
-            assert Project.load(ROOT).functions[name].handler_file == ROOT / "functions" / folder / "app.py"
+            assert project.functions[name].handler_file == ROOT / "functions" / folder / "app.py"
         else:
             # THEN any other is a zip function on the layer, with no copy of its own of the package
             assert props["Runtime"] == "python3.12" and props["Layers"] == [{"Ref": "FacelessLayer"}], name

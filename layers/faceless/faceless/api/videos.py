@@ -30,10 +30,11 @@ from faceless.api.models import (
     VoiceInfo,
     VoiceListView,
 )
-from faceless.errors import ConfigurationError, FacelessError
+from faceless.errors import ConfigurationError
 from faceless.jobs import JobRecord, new_video_id
 from faceless.models import LANGUAGE_CODE_HINT, JobError, JobInput, JobStatusName, VideoRequest, is_language_code
 from faceless.observability import logger, record_video_requested
+from faceless.providers.speech.catalog import voice_catalog
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_LIMIT = 100
@@ -264,19 +265,12 @@ def list_voices(ctx: ApiContext, language: str | None) -> VoiceListView:
     language = (language or "").strip() or None
     if language is not None and not is_language_code(language):
         raise RequestValidationError("the language parameter is invalid", [{"field": "language", "message": LANGUAGE_CODE_HINT}])
-    from faceless.providers.speech import espeak  # numpy and the espeak library: only for this route
-
+    catalog = voice_catalog(ctx.settings.speech_provider, language)
     voices = [
         VoiceInfo(name=v["name"], language=v["language"], gender=v["gender"] or None, description=v["description"] or "",
                   provider="offline")
-        for v in espeak.list_voices(language)
+        for v in catalog.offline
     ]  # fmt: skip
-    unavailable: dict[str, str] = {}
-    if ctx.settings.speech_provider == "edge":
-        from faceless.providers.speech import edge
-
-        try:
-            voices += [VoiceInfo(**v, provider="edge") for v in edge.list_voices(language)]
-        except FacelessError as error:
-            unavailable["edge"] = str(error)
+    voices += [VoiceInfo(**v, provider="edge") for v in catalog.edge or []]
+    unavailable = {"edge": catalog.edge_unavailable} if catalog.edge_unavailable else {}
     return VoiceListView(language=language, voices=voices, unavailable=unavailable)

@@ -237,8 +237,8 @@ def cmd_make(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def cmd_voices(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """The offline voices (always there), then edge-tts's when FACELESS_SPEECH_PROVIDER=edge (its
     list needs the network: offline we say it is unavailable and still succeed)."""
-    from faceless.errors import ConfigurationError, FacelessError
-    from faceless.providers.speech.espeak import list_voices
+    from faceless.errors import ConfigurationError
+    from faceless.providers.speech.catalog import voice_catalog
     from faceless.settings import Settings
 
     language = args.language.strip() if args.language else None
@@ -246,23 +246,18 @@ def cmd_voices(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         settings = Settings.from_env()
     except ConfigurationError as error:
         raise UsageError(str(error)) from None
-    offline = list_voices(language)
-    out.write(f"Offline voices (espeak-ng){' for ' + language if language else ''}: {len(offline)}\n")
-    for voice in offline:
+    catalog = voice_catalog(settings.speech_provider, language)
+    out.write(f"Offline voices (espeak-ng){' for ' + language if language else ''}: {len(catalog.offline)}\n")
+    for voice in catalog.offline:
         gender = voice["gender"] or ""
         out.write(f"  {voice['name']:<22} {voice['language']:<10} {gender:<7} {voice['description']}\n")
-    if not offline:
+    if not catalog.offline:
         out.write(f"  none for {language!r}\n")
-    if settings.speech_provider == "edge":
-        from faceless.providers.speech import edge
-
-        try:
-            online = edge.list_voices(language)
-        except FacelessError as error:
-            out.write(f"\nedge-tts voices: unavailable ({error})\n")
-            return 0
-        out.write(f"\nedge-tts voices{' for ' + language if language else ''}: {len(online)}\n")
-        for voice in online:
+    if catalog.edge_unavailable is not None:
+        out.write(f"\nedge-tts voices: unavailable ({catalog.edge_unavailable})\n")
+    elif catalog.edge is not None:
+        out.write(f"\nedge-tts voices{' for ' + language if language else ''}: {len(catalog.edge)}\n")
+        for voice in catalog.edge:
             out.write(f"  {voice['name']:<34} {voice['language']:<10} {voice['gender'] or '':<7}\n")
     return 0
 
