@@ -147,3 +147,34 @@ def test_every_style_keeps_a_two_line_caption_inside_the_safe_area(tmp_path, sty
     left, top, right, bottom = caption_layout(*size, style).safe_box
     assert len(rows) > 0
     assert cols.min() >= left and cols.max() < right and rows.min() >= top and rows.max() < bottom
+
+
+# ------------------------------------------------------------------ reading order
+
+READING = {  # a Latin name and a number inside the line: the cases a bidi algorithm must get right
+    "en": "Apple was founded 1976",
+    "ar": "شركة Apple تأسست 1976",
+    "he": "חברת Apple נוסדה 1976",
+}
+
+
+@pytest.mark.parametrize("language", list(READING))
+def test_the_highlight_moves_through_the_words_in_the_languages_reading_order(tmp_path, language):
+    # GIVEN four words spoken one after another (one word of each line is yellow at a time)
+    words = spoken(READING[language])
+    frames = clip_frames(tmp_path, words, language, (640, 360))
+    yellow = (frames[..., 0] > 170) & (frames[..., 1] > 170) & (frames[..., 2] < 110)
+    # WHEN each word's yellow is located, in the middle of its spoken interval
+    places = []
+    for word in words:
+        rows, cols = np.nonzero(yellow[round((word.start + word.end) / 2 * FPS)])
+        assert len(cols) > 20, f"{word.word!r} is not highlighted"
+        places.append((rows.mean(), cols.mean()))
+    # THEN word after word, the yellow moves along the line in the reading direction (right to left for
+    # Arabic and Hebrew, the Latin name and the number included), or down to the next line
+    for (row, col), (next_row, next_col), word in zip(places, places[1:], words[1:], strict=False):
+        if abs(next_row - row) < 10:  # same line
+            moved_on = next_col < col if language in ("ar", "he") else next_col > col
+            assert moved_on, f"{word.word!r} is drawn on the wrong side: {places}"
+        else:
+            assert next_row > row, f"{word.word!r} went up a line: {places}"

@@ -1,5 +1,6 @@
 """The thumbnail: the strongest segment picture, the platform's size, the title in the caption face
-of its script (Chinese and Arabic titles drawn with real glyphs)."""
+of its script (Chinese and Arabic titles drawn with real glyphs; Arabic and Hebrew read right to left,
+even where Pillow has no Raqm to shape them)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
+from faceless.media import fonts as fonts_module
 from faceless.media.fonts import prepare_fonts
 from faceless.media.thumbnail import image_strength, make_thumbnail, strongest_image, thumbnail_size
 
@@ -60,3 +62,49 @@ def test_the_title_is_set_in_the_face_of_its_script(tmp_path, language, title):
     if language != "en":
         boxes = np.asarray(Image.open(make_thumbnail(picture, title, 1280, 720, tmp_path / "boxes.jpg")).convert("RGB"))
         assert ((boxes.astype(int) > 230).all(axis=2) ^ white).sum() > 0.3 * white.sum()
+
+
+def _title_mask(tmp_path: Path, title: str, language: str, name: str) -> np.ndarray:
+    picture = flat(tmp_path / "p.png", (40, 60, 90))
+    fonts = prepare_fonts(tmp_path / f"fonts-{name}", [title], language)
+    with Image.open(make_thumbnail(picture, title, 1280, 720, tmp_path / f"{name}.jpg", fonts)) as image:
+        return ((np.asarray(image.convert("RGB")) > 200).all(axis=2) * 255).astype(np.uint8)
+
+
+def _where(mask: np.ndarray, word: np.ndarray) -> tuple[float, int]:
+    """(match score, left column) of the best place of `word`'s drawn box inside `mask`."""
+    import cv2
+
+    rows, cols = np.nonzero(word)
+    template = word[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
+    scores = cv2.matchTemplate(mask, template, cv2.TM_CCOEFF_NORMED)
+    _, best, _, (left, _) = cv2.minMaxLoc(scores)
+    return best, left
+
+
+@pytest.fixture
+def pillow_without_raqm(monkeypatch):
+    """Pillow as on a machine without libfribidi (the Lambda image): no Raqm, so its basic layout, which
+    neither joins Arabic letters nor orders right-to-left text."""
+    from PIL import ImageFont
+
+    monkeypatch.setattr(ImageFont.core, "HAVE_RAQM", False)
+    fonts_module.pil_font.cache_clear()  # fonts made with Raqm must not be reused
+    with pytest.warns(UserWarning, match="Raqm"):
+        yield
+    fonts_module.pil_font.cache_clear()
+
+
+@pytest.mark.parametrize(("language", "first", "second"), [("ar", "النحل", "يرقص"), ("he", "הדבורים", "רוקדות")])
+def test_a_right_to_left_title_reads_right_to_left_joined_even_where_pillow_cannot_shape(
+    tmp_path, pillow_without_raqm, language, first, second
+):
+    # GIVEN Pillow without Raqm (the fixture)
+    # WHEN a two-word title is drawn, and each of its words alone
+    both = _title_mask(tmp_path, f"{first} {second}", language, "both")
+    alone = [_title_mask(tmp_path, word, language, f"word{n}") for n, word in enumerate((first, second))]
+    # THEN each word appears in the title drawn as it is alone (shaped by the same engine)...
+    (first_score, first_left), (second_score, second_left) = (_where(both, word) for word in alone)
+    assert first_score > 0.9 and second_score > 0.9, (first_score, second_score)
+    # ...and the first word is on the right: the title reads right to left
+    assert first_left > second_left

@@ -9,12 +9,17 @@ see fonts.py). CJK narration has no spaces, so speech engines time whole phrases
 into chunks of a few characters, timed in proportion to their length, and joined without spaces.
 Lines are broken by us (measured with the same font files, shaped by raqm), at most two per caption,
 and the size shrinks until they fit the safe area: libass never wraps or clips them. Right-to-left
-lines are given in logical order; libass (fribidi + harfbuzz) orders and joins them.
+lines are given in logical order; libass (fribidi + harfbuzz) orders and joins them. libass lays out
+each override-tag run (here: each word) as its own bidi paragraph, as VSFilter does, so a caption whose
+first strong letter is Arabic or Hebrew uses a style with Encoding -1 (direction found per run) and
+starts every word with a RIGHT-TO-LEFT MARK: every run is then right-to-left, Latin names and numbers
+included, and the line reads right to left.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from math import ceil
 from pathlib import Path
 
@@ -42,6 +47,14 @@ BRIDGE_GAP_SECONDS = 0.3  # a shorter gap between two groups is bridged: no capt
 _ENDS_PHRASE = re.compile(r"[.,!?;:…。，！？、；：—–؟،؛]['\"”’»」』)\]]*$")
 _SPACES = re.compile(r"\s+")
 _ZERO_WIDTH_SPACE = "\u200b"
+_RIGHT_TO_LEFT_MARK = "\u200f"
+_STYLE, _RTL_STYLE = "Caption", "CaptionRTL"
+ASS_STYLE_FORMAT = (
+    "Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, Bold, Italic, "
+    "Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, Alignment, MarginL, "
+    "MarginR, MarginV, Encoding"
+)
+ASS_EVENT_FORMAT = "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text"
 
 
 # ------------------------------------------------------------------ grouping
@@ -332,7 +345,7 @@ def _ass_clock(frame: int, fps: int) -> str:
     return f"{hours}:{minutes:02d}:{seconds:02d}.{centi:02d}"
 
 
-def _style_line(layout: CaptionLayout) -> str:
+def _style_line(layout: CaptionLayout, right_to_left: bool = False) -> str:
     if layout.style is CaptionStyle.karaoke:
         # \kf sweeps Secondary -> Primary; BorderStyle 4 (libass) draws one box per line in BackColour.
         primary, secondary, outline_colour, back, border_style = _YELLOW, _WHITE, _BLACK, "&H48000000", 4
@@ -340,11 +353,12 @@ def _style_line(layout: CaptionLayout) -> str:
         primary, secondary, outline_colour, back, border_style = _WHITE, _YELLOW, "&H40000000", "&H90000000", 1
     else:
         primary, secondary, outline_colour, back, border_style = _WHITE, _YELLOW, _BLACK, "&H80000000", 1
-    face = layout.primary
+    face, name = layout.primary, _RTL_STYLE if right_to_left else _STYLE
     fields = [
-        "Caption", face.family, round(layout.font_size_for(face), 2), primary, secondary, outline_colour, back,
+        name, face.family, round(layout.font_size_for(face), 2), primary, secondary, outline_colour, back,
         0, 0, 0, 0, 100, 100, 0, 0, border_style, layout.outline, layout.shadow,
-        2, layout.margin_left, layout.margin_right, _margin_v(layout), 1,
+        # Encoding: 1 (libass: every run left to right, VSFilter's way), -1 (each run's own direction)
+        2, layout.margin_left, layout.margin_right, _margin_v(layout), -1 if right_to_left else 1,
     ]  # fmt: skip
     return "Style: " + ",".join(str(f) for f in fields)
 
@@ -414,10 +428,23 @@ def _highlight(layout: CaptionLayout, position: int, current: int | None) -> str
     return f"\\c{_YELLOW}&" if position == current else ""
 
 
+def is_right_to_left(text: str) -> bool:
+    """Whether text reads right to left: its first strong letter is of a right-to-left script (the
+    Unicode bidi algorithm's rule for a paragraph's direction)."""
+    for char in text:
+        kind = unicodedata.bidirectional(char)
+        if kind == "L":
+            return False
+        if kind in ("R", "AL"):
+            return True
+    return False
+
+
 def _line_text(
     words: list[str], lines: list[list[int]], layout: CaptionLayout, scale: float, current: int | None,
-    karaoke: list[int] | None = None,
+    karaoke: list[int] | None = None, right_to_left: bool = False,
 ) -> str:  # fmt: skip
+    mark = _RIGHT_TO_LEFT_MARK if right_to_left else ""
     out = []
     for line_number, line in enumerate(lines):
         if line_number:
@@ -426,7 +453,8 @@ def _line_text(
             face = layout.face(words[i])
             gap = joiner(words[i - 1], words[i]) if n else ""
             sweep = f"{{\\kf{karaoke[i]}}}" if karaoke is not None else ""
-            out.append(f"{gap}{_word_tags(layout, face, scale, _highlight(layout, i, current))}{sweep}{ass_escape(words[i])}")
+            tags = _word_tags(layout, face, scale, _highlight(layout, i, current))
+            out.append(f"{gap}{tags}{sweep}{mark}{ass_escape(words[i])}")
     return "".join(out)
 
 
@@ -437,6 +465,7 @@ class CaptionEvent(BaseModel):
     start_frame: int
     end_frame: int
     text: str
+    right_to_left: bool = False  # set with the right-to-left style (see the module's docstring)
 
 
 def is_animated(style: CaptionStyle) -> bool:
@@ -448,13 +477,21 @@ def _group_events(group: CaptionGroup, layout: CaptionLayout, fps: int, offset: 
     words = [_display(w.text, layout) for w in group.words]
     lines, scale = break_lines(words, layout)
     bounds = [(start - offset, end - offset) for start, end in group.highlight_bounds()]
+    rtl = is_right_to_left(" ".join(words))
     if layout.style is CaptionStyle.karaoke:
         # one event; each word's \kf lasts until the next word starts (centiseconds, on frame-exact cuts)
         kf = [end * 100 // fps - start * 100 // fps for start, end in bounds]
-        text = _line_text(words, lines, layout, scale, None, karaoke=kf)
-        return [CaptionEvent(start_frame=group.start_frame - offset, end_frame=group.end_frame - offset, text=text)]
+        text = _line_text(words, lines, layout, scale, None, karaoke=kf, right_to_left=rtl)
+        return [
+            CaptionEvent(
+                start_frame=group.start_frame - offset, end_frame=group.end_frame - offset, text=text, right_to_left=rtl
+            )
+        ]
     return [
-        CaptionEvent(start_frame=start, end_frame=end, text=_line_text(words, lines, layout, scale, current))
+        CaptionEvent(
+            start_frame=start, end_frame=end, text=_line_text(words, lines, layout, scale, current, right_to_left=rtl),
+            right_to_left=rtl,
+        )  # fmt: skip
         for current, (start, end) in enumerate(bounds)
         if end > start
     ]
@@ -478,26 +515,26 @@ def _ass_script(layout: CaptionLayout, dialogues: list[str]) -> str:
         "YCbCr Matrix: TV.709",
         "",
         "[V4+ Styles]",
-        "Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, Bold, "
-        "Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, "
-        "Alignment, MarginL, MarginR, MarginV, Encoding",
+        ASS_STYLE_FORMAT,
         _style_line(layout),
+        _style_line(layout, right_to_left=True),
         "",
         "[Events]",
-        "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text",
+        ASS_EVENT_FORMAT,
     ]
     return "\n".join(header + dialogues) + "\n"
 
 
-def _dialogue(start: int, end: int, text: str, fps: int, layer: int = 0, margin_v: int = 0) -> str:
+def _dialogue(event: CaptionEvent, start: int, end: int, fps: int, layer: int = 0, margin_v: int = 0) -> str:
     # margin_v 0: the style's
-    return f"Dialogue: {layer},{_ass_clock(start, fps)},{_ass_clock(end, fps)},Caption,,0,0,{margin_v},,{text}"
+    style = _RTL_STYLE if event.right_to_left else _STYLE
+    return f"Dialogue: {layer},{_ass_clock(start, fps)},{_ass_clock(end, fps)},{style},,0,0,{margin_v},,{event.text}"
 
 
 def to_ass(groups: list[CaptionGroup], layout: CaptionLayout, fps: int, offset_frame: int = 0) -> str:
     """An ASS script for these groups, times relative to `offset_frame` (a clip's first frame)."""
     events = caption_events(groups, layout, fps, offset_frame)
-    return _ass_script(layout, [_dialogue(e.start_frame, e.end_frame, e.text, fps) for e in events])
+    return _ass_script(layout, [_dialogue(e, e.start_frame, e.end_frame, fps) for e in events])
 
 
 STATES_RATE = 10  # frames per second of a states script: one state per 100 ms, whatever the video's rate
@@ -529,8 +566,8 @@ def states_ass(events: list[CaptionEvent], layout: CaptionLayout, band: tuple[in
     lines = []
     for k, event in enumerate(events):
         # separate layers: libass never moves one copy out of the other's way
-        lines.append(_dialogue(k, k + 1, event.text, STATES_RATE, layer=0, margin_v=upper))
-        lines.append(_dialogue(k, k + 1, event.text, STATES_RATE, layer=1))
+        lines.append(_dialogue(event, k, k + 1, STATES_RATE, layer=0, margin_v=upper))
+        lines.append(_dialogue(event, k, k + 1, STATES_RATE, layer=1))
     return _ass_script(canvas, lines)
 
 

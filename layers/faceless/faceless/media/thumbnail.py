@@ -1,17 +1,28 @@
 """The thumbnail: the strongest segment picture (most contrast and detail), cover-fitted to the
 thumbnail size (1280x720 for 16:9, else the video's size), with the title set in the caption face of
-its script over a dark gradient so it reads on any image."""
+its script over a dark gradient so it reads on any image.
+
+The title is drawn by libass (the `ass` filter of our static ffmpeg), like the captions: it carries its
+own FriBidi and HarfBuzz. Pillow would shape and order Arabic and Hebrew only where the system has
+libfribidi (Pillow loads it at run time; the Lambda image has none): without it an Arabic title comes
+out unjoined and backwards. Pillow still measures the lines (a width, for breaking them), where a
+missing libfribidi only makes Arabic measure a little wide.
+"""
 
 from __future__ import annotations
 
+import subprocess
+import tempfile
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image
 
 from faceless.errors import RenderError
-from faceless.media.captions import joiner
-from faceless.media.fonts import Face, FontSet, Script, anton_path, is_cjk_char, pil_font, text_width
+from faceless.media.captions import ASS_EVENT_FORMAT, ASS_STYLE_FORMAT, ass_escape, joiner
+from faceless.media.encoder import filter_path
+from faceless.media.ffmpeg import QUIET, ffmpeg_exe, stderr_tail
+from faceless.media.fonts import Face, FontSet, Script, anton_path, install_fonts, is_cjk_char, text_width
 from faceless.media.images import cover_fit, load_rgb
 
 MAX_TITLE_LINES = 4
@@ -113,33 +124,66 @@ def _dark_gradient(width: int, height: int) -> Image.Image:
     return layer
 
 
+def title_ass(lines: list[str], face: Face, em: int, width: int, height: int) -> str:
+    """An ASS script drawing the title's lines centred in the lower middle (clear of the bottom strip of
+    platform buttons), white with a black outline. Encoding -1: libass finds each line's direction
+    itself, so an Arabic or Hebrew line reads right to left."""
+    line_height = round(em * _LINE_SPACING * (1.0 if face.script is Script.latin else 1.25))
+    block_height = line_height * len(lines)
+    top = round(height * 0.66 - block_height / 2)
+    top = max(0, min(top, int(height * 0.86) - block_height))
+    outline = max(1, round(em * 0.05))
+    style = (
+        f"Style: Title,{face.family},{em / face.em_per_ass_size:.2f},&H00FFFFFF,&H00FFFFFF,&H00000000,&H00000000,"
+        f"0,0,0,0,100,100,0,0,1,{outline},0,8,0,0,0,-1"
+    )
+    dialogues = [
+        f"Dialogue: 0,0:00:00.00,0:00:10.00,Title,,0,0,0,,{{\\pos({width / 2:.1f},{top + n * line_height})}}{ass_escape(line)}"
+        for n, line in enumerate(lines)
+    ]
+    return "\n".join(
+        [
+            "[Script Info]", "ScriptType: v4.00+", f"PlayResX: {width}", f"PlayResY: {height}", "WrapStyle: 2",
+            "ScaledBorderAndShadow: yes", "", "[V4+ Styles]", ASS_STYLE_FORMAT, style, "", "[Events]",
+            ASS_EVENT_FORMAT, *dialogues,
+        ]
+    ) + "\n"  # fmt: skip
+
+
+def _draw_title(picture: Image.Image, script: str, fonts_dir: Path, scratch: Path) -> Image.Image:
+    """`picture` (RGB) with the ASS `script` burned in by libass, in RGB (no YUV round trip)."""
+    width, height = picture.size
+    script_path = scratch / "title.ass"
+    script_path.write_text(script, encoding="utf-8")
+    burn = f"ass=filename={filter_path(script_path)}:fontsdir={filter_path(fonts_dir)}"
+    command = [
+        ffmpeg_exe(), *QUIET, "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-i", "pipe:0",
+        "-vf", burn, "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1",
+    ]  # fmt: skip
+    try:
+        done = subprocess.run(command, input=picture.tobytes(), capture_output=True, check=False)
+    except OSError as exc:
+        raise RenderError(f"drawing the thumbnail's title: could not start ffmpeg: {exc}") from exc
+    if done.returncode != 0 or len(done.stdout) != width * height * 3:
+        raise RenderError(f"drawing the thumbnail's title: ffmpeg failed:\n{stderr_tail(done.stderr)}")
+    return Image.frombytes("RGB", (width, height), done.stdout)
+
+
 def make_thumbnail(
     image_path: Path, title: str, width: int, height: int, target: Path, fonts: FontSet | None = None
 ) -> Path:
-    """`width` x `height` is the thumbnail's size (see `thumbnail_size`)."""
+    """`width` x `height` is the thumbnail's size (see `thumbnail_size`). Without `fonts`, the title
+    is set in the Latin face alone."""
     picture = cover_fit(load_rgb(image_path), width, height).convert("RGBA")
     picture.alpha_composite(_dark_gradient(width, height))
     face = fonts.face_for(title) if fonts is not None else _LATIN
     em, lines = fit_title(title, width, height, face)
-    font = pil_font(em, face.path)
-    draw = ImageDraw.Draw(picture)
-    line_height = round(em * _LINE_SPACING * (1.0 if face.script is Script.latin else 1.25))
-    block_height = line_height * len(lines)
-    top = round(height * 0.66 - block_height / 2)  # lower-middle, clear of the bottom UI strip
-    top = max(0, min(top, int(height * 0.86) - block_height))
-    stroke = max(1, round(em * 0.05))
-    for number, line in enumerate(lines):
-        draw.text(
-            (width / 2, top + number * line_height),
-            line,
-            font=font,
-            fill=(255, 255, 255, 255),
-            anchor="ma",  # horizontal middle, ascender on the given y
-            stroke_width=stroke,
-            stroke_fill=(0, 0, 0, 255),
-        )
+    with tempfile.TemporaryDirectory(prefix=".thumbnail-", dir=target.parent) as scratch_name:
+        scratch = Path(scratch_name)
+        fonts_dir = fonts.folder if fonts is not None else install_fonts(scratch / "fonts")
+        titled = _draw_title(picture.convert("RGB"), title_ass(lines, face, em, width, height), fonts_dir, scratch)
     try:
-        picture.convert("RGB").save(target, format="JPEG", quality=90, optimize=True)
+        titled.save(target, format="JPEG", quality=90, optimize=True)
     except OSError as exc:
         raise RenderError(f"cannot write thumbnail {target}: {exc}") from exc
     return target
