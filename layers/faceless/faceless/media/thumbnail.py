@@ -14,6 +14,7 @@ from __future__ import annotations
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from PIL import Image
@@ -124,44 +125,58 @@ def _dark_gradient(width: int, height: int) -> Image.Image:
     return layer
 
 
-def title_ass(lines: list[str], face: Face, em: int, width: int, height: int) -> str:
-    """An ASS script drawing the title's lines centred in the lower middle (clear of the bottom strip of
-    platform buttons), white with a black outline. Encoding -1: libass finds each line's direction
-    itself, so an Arabic or Hebrew line reads right to left."""
+class _TitleBlock(NamedTuple):
+    top: int  # row of the first line's top
+    line_height: int
+    lines: int
+
+    @property
+    def bottom(self) -> int:
+        return self.top + self.line_height * self.lines
+
+
+def _title_block(face: Face, em: int, lines: int, height: int) -> _TitleBlock:
+    """Where the title's lines go: centred on 66% of the height, clear of the bottom strip of buttons."""
     line_height = round(em * _LINE_SPACING * (1.0 if face.script is Script.latin else 1.25))
-    block_height = line_height * len(lines)
-    top = round(height * 0.66 - block_height / 2)
-    top = max(0, min(top, int(height * 0.86) - block_height))
+    top = round(height * 0.66 - line_height * lines / 2)
+    return _TitleBlock(max(0, min(top, int(height * 0.86) - line_height * lines)), line_height, lines)
+
+
+def title_ass(lines: list[str], face: Face, em: int, width: int, block: _TitleBlock, first_row: int, rows: int) -> str:
+    """An ASS script drawing the title's lines, centred, white with a black outline, on the `rows` rows
+    of the picture from `first_row`. Encoding -1: libass finds each line's direction itself, so an
+    Arabic or Hebrew line reads right to left."""
     outline = max(1, round(em * 0.05))
     style = (
         f"Style: Title,{face.family},{em / face.em_per_ass_size:.2f},&H00FFFFFF,&H00FFFFFF,&H00000000,&H00000000,"
         f"0,0,0,0,100,100,0,0,1,{outline},0,8,0,0,0,-1"
     )
     dialogues = [
-        f"Dialogue: 0,0:00:00.00,0:00:10.00,Title,,0,0,0,,{{\\pos({width / 2:.1f},{top + n * line_height})}}{ass_escape(line)}"
+        f"Dialogue: 0,0:00:00.00,0:00:10.00,Title,,0,0,0,,"
+        f"{{\\pos({width / 2:.1f},{block.top - first_row + n * block.line_height})}}{ass_escape(line)}"
         for n, line in enumerate(lines)
     ]
     return "\n".join(
         [
-            "[Script Info]", "ScriptType: v4.00+", f"PlayResX: {width}", f"PlayResY: {height}", "WrapStyle: 2",
+            "[Script Info]", "ScriptType: v4.00+", f"PlayResX: {width}", f"PlayResY: {rows}", "WrapStyle: 2",
             "ScaledBorderAndShadow: yes", "", "[V4+ Styles]", ASS_STYLE_FORMAT, style, "", "[Events]",
             ASS_EVENT_FORMAT, *dialogues,
         ]
     ) + "\n"  # fmt: skip
 
 
-def _draw_title(picture: Image.Image, script: str, fonts_dir: Path, scratch: Path) -> Image.Image:
-    """`picture` (RGB) with the ASS `script` burned in by libass, in RGB (no YUV round trip)."""
-    width, height = picture.size
-    script_path = scratch / "title.ass"
-    script_path.write_text(script, encoding="utf-8")
-    burn = f"ass=filename={filter_path(script_path)}:fontsdir={filter_path(fonts_dir)}"
+def _burn(strip: Image.Image, script: str, fonts_dir: Path, scratch: Path) -> Image.Image:
+    """`strip` (RGB) with the ASS `script` burned in by libass, in RGB (no YUV round trip)."""
+    width, height = strip.size
+    (scratch / "title.ass").write_text(script, encoding="utf-8")
+    (scratch / "strip.rgb").write_bytes(strip.tobytes())
+    burn = f"ass=filename={filter_path(scratch / 'title.ass')}:fontsdir={filter_path(fonts_dir)}"
     command = [
-        ffmpeg_exe(), *QUIET, "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-i", "pipe:0",
-        "-vf", burn, "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1",
+        ffmpeg_exe(), *QUIET, "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}",
+        "-i", str(scratch / "strip.rgb"), "-vf", burn, "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1",
     ]  # fmt: skip
     try:
-        done = subprocess.run(command, input=picture.tobytes(), capture_output=True, check=False)
+        done = subprocess.run(command, capture_output=True, check=False)
     except OSError as exc:
         raise RenderError(f"drawing the thumbnail's title: could not start ffmpeg: {exc}") from exc
     if done.returncode != 0 or len(done.stdout) != width * height * 3:
@@ -178,10 +193,16 @@ def make_thumbnail(
     picture.alpha_composite(_dark_gradient(width, height))
     face = fonts.face_for(title) if fonts is not None else _LATIN
     em, lines = fit_title(title, width, height, face)
+    block = _title_block(face, em, len(lines), height)
+    # libass draws on the rows around the title only (less for ffmpeg to hold while the video encodes)
+    first_row, last_row = max(0, block.top - em), min(height, block.bottom + em)
+    titled = picture.convert("RGB")
     with tempfile.TemporaryDirectory(prefix=".thumbnail-", dir=target.parent) as scratch_name:
         scratch = Path(scratch_name)
         fonts_dir = fonts.folder if fonts is not None else install_fonts(scratch / "fonts")
-        titled = _draw_title(picture.convert("RGB"), title_ass(lines, face, em, width, height), fonts_dir, scratch)
+        script = title_ass(lines, face, em, width, block, first_row, last_row - first_row)
+        strip = _burn(titled.crop((0, first_row, width, last_row)), script, fonts_dir, scratch)
+    titled.paste(strip, (0, first_row))
     try:
         titled.save(target, format="JPEG", quality=90, optimize=True)
     except OSError as exc:
