@@ -49,12 +49,6 @@ _SPACES = re.compile(r"\s+")
 _ZERO_WIDTH_SPACE = "\u200b"
 _RIGHT_TO_LEFT_MARK = "\u200f"
 _STYLE, _RTL_STYLE = "Caption", "CaptionRTL"
-ASS_STYLE_FORMAT = (
-    "Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, Bold, Italic, "
-    "Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, Alignment, MarginL, "
-    "MarginR, MarginV, Encoding"
-)
-ASS_EVENT_FORMAT = "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text"
 
 
 # ------------------------------------------------------------------ grouping
@@ -504,25 +498,32 @@ def caption_events(
     return [event for group in groups for event in _group_events(group, layout, fps, offset_frame)]
 
 
-def _ass_script(layout: CaptionLayout, dialogues: list[str]) -> str:
+def ass_document(width: int, height: int, styles: list[str], dialogues: list[str]) -> str:
+    """An ASS script on a `width` x `height` canvas (in pixels) with these Style and Dialogue lines."""
     header = [
         "[Script Info]",
         "ScriptType: v4.00+",
-        f"PlayResX: {layout.width}",
-        f"PlayResY: {layout.height}",
-        "WrapStyle: 2",  # we break the lines ourselves (break_lines): libass must not re-wrap them
+        f"PlayResX: {width}",
+        f"PlayResY: {height}",
+        "WrapStyle: 2",  # we break the lines ourselves (break_lines, fit_title): libass must not re-wrap them
         "ScaledBorderAndShadow: yes",
         "YCbCr Matrix: TV.709",
         "",
         "[V4+ Styles]",
-        ASS_STYLE_FORMAT,
-        _style_line(layout),
-        _style_line(layout, right_to_left=True),
+        "Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, Bold, Italic, "
+        "Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, Alignment, MarginL, "
+        "MarginR, MarginV, Encoding",
+        *styles,
         "",
         "[Events]",
-        ASS_EVENT_FORMAT,
+        "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text",
     ]
     return "\n".join(header + dialogues) + "\n"
+
+
+def _ass_script(layout: CaptionLayout, dialogues: list[str]) -> str:
+    styles = [_style_line(layout), _style_line(layout, right_to_left=True)]
+    return ass_document(layout.width, layout.height, styles, dialogues)
 
 
 def _dialogue(event: CaptionEvent, start: int, end: int, fps: int, layer: int = 0, margin_v: int = 0) -> str:

@@ -20,9 +20,9 @@ import numpy as np
 from PIL import Image
 
 from faceless.errors import RenderError
-from faceless.media.captions import ASS_EVENT_FORMAT, ASS_STYLE_FORMAT, ass_escape, joiner
+from faceless.media.captions import ass_document, ass_escape, joiner
 from faceless.media.encoder import filter_path
-from faceless.media.ffmpeg import QUIET, ffmpeg_exe, stderr_tail
+from faceless.media.ffmpeg import run_ffmpeg
 from faceless.media.fonts import Face, FontSet, Script, anton_path, install_fonts, is_cjk_char, text_width
 from faceless.media.images import cover_fit, load_rgb
 
@@ -156,13 +156,7 @@ def title_ass(lines: list[str], face: Face, em: int, width: int, block: _TitleBl
         f"{{\\pos({width / 2:.1f},{block.top - first_row + n * block.line_height})}}{ass_escape(line)}"
         for n, line in enumerate(lines)
     ]
-    return "\n".join(
-        [
-            "[Script Info]", "ScriptType: v4.00+", f"PlayResX: {width}", f"PlayResY: {rows}", "WrapStyle: 2",
-            "ScaledBorderAndShadow: yes", "", "[V4+ Styles]", ASS_STYLE_FORMAT, style, "", "[Events]",
-            ASS_EVENT_FORMAT, *dialogues,
-        ]
-    ) + "\n"  # fmt: skip
+    return ass_document(width, rows, [style], dialogues)
 
 
 def _burn(strip: Image.Image, script: str, fonts_dir: Path, scratch: Path) -> Image.Image:
@@ -171,16 +165,14 @@ def _burn(strip: Image.Image, script: str, fonts_dir: Path, scratch: Path) -> Im
     (scratch / "title.ass").write_text(script, encoding="utf-8")
     (scratch / "strip.rgb").write_bytes(strip.tobytes())
     burn = f"ass=filename={filter_path(scratch / 'title.ass')}:fontsdir={filter_path(fonts_dir)}"
-    command = [
-        ffmpeg_exe(), *QUIET, "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}",
-        "-i", str(scratch / "strip.rgb"), "-vf", burn, "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1",
-    ]  # fmt: skip
-    try:
-        done = subprocess.run(command, capture_output=True, check=False)
-    except OSError as exc:
-        raise RenderError(f"drawing the thumbnail's title: could not start ffmpeg: {exc}") from exc
-    if done.returncode != 0 or len(done.stdout) != width * height * 3:
-        raise RenderError(f"drawing the thumbnail's title: ffmpeg failed:\n{stderr_tail(done.stderr)}")
+    done = run_ffmpeg(
+        ["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-i", str(scratch / "strip.rgb"),
+         "-vf", burn, "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"],
+        what="drawing the thumbnail's title",
+        stdout=subprocess.PIPE,
+    )  # fmt: skip
+    if len(done.stdout) != width * height * 3:
+        raise RenderError(f"drawing the thumbnail's title: ffmpeg gave {len(done.stdout)} bytes, not one picture")
     return Image.frombytes("RGB", (width, height), done.stdout)
 
 
