@@ -95,7 +95,11 @@ def pillow_without_raqm(monkeypatch):
     fonts_module.pil_font.cache_clear()
 
 
-@pytest.mark.parametrize(("language", "first", "second"), [("ar", "النحل", "يرقص"), ("he", "הדבורים", "רוקדות")])
+@pytest.mark.parametrize(
+    ("language", "first", "second"),
+    # the last: an Arabic title that starts with a Latin name still reads right to left
+    [("ar", "النحل", "يرقص"), ("he", "הדבורים", "רוקדות"), ("ar", "Apple", "تطلق")],
+)
 def test_a_right_to_left_title_reads_right_to_left_joined_even_where_pillow_cannot_shape(
     tmp_path, pillow_without_raqm, language, first, second
 ):

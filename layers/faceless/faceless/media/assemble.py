@@ -48,7 +48,7 @@ from faceless.media.captions import (
 )
 from faceless.media.encoder import MOVIE_TIMESCALE, FrameJob, FrameSink, encode_command, produce_frames
 from faceless.media.ffmpeg import THREADS, run_ffmpeg
-from faceless.media.fonts import FontSet, prepare_fonts
+from faceless.media.fonts import RTL_SCRIPTS, FontSet, language_script, prepare_fonts
 from faceless.media.images import load_rgb
 from faceless.media.kenburns import KenBurnsSource, Window, frame_bytes, motion_for, window_at
 from faceless.media.overlays import CaptionBurner
@@ -312,12 +312,13 @@ def _soundtrack(voices: list[Path], timeline: Timeline, music: Path | None, scra
 
 
 def _captions_and_files(
-    timeline: Timeline, words: list[list[WordTiming]], fps: int, workdir: Path
+    timeline: Timeline, words: list[list[WordTiming]], fps: int, language: str, workdir: Path
 ) -> tuple[list[CaptionGroup], Path, Path]:
     """The caption groups of the whole video, and its SRT and WebVTT files written into `workdir`."""
     groups = build_caption_groups(list(zip(timeline.spans, words, strict=True)), fps)
-    srt = write_text(workdir / "captions.srt", to_srt(groups, fps))
-    vtt = write_text(workdir / "captions.vtt", to_vtt(groups, fps))
+    right_to_left = language_script(language) in RTL_SCRIPTS
+    srt = write_text(workdir / "captions.srt", to_srt(groups, fps, right_to_left))
+    vtt = write_text(workdir / "captions.vtt", to_vtt(groups, fps, right_to_left))
     return groups, srt, vtt
 
 
@@ -406,7 +407,7 @@ def finish(spec: FinishSpec) -> AssemblyResult:
     timeline = _timeline_of_frames([s.index for s in segments], [s.frames for s in segments], spec.fps)
     with tempfile.TemporaryDirectory(prefix=".finish-", dir=workdir) as scratch_name:
         scratch = Path(scratch_name)
-        _, srt, vtt = _captions_and_files(timeline, [s.words for s in segments], spec.fps, workdir)
+        _, srt, vtt = _captions_and_files(timeline, [s.words for s in segments], spec.fps, spec.language, workdir)
         cover = _Background(  # the thumbnail is made while ffmpeg mixes the sound
             _thumbnail, _best_image([(s.index, s.image_path, s.image_score) for s in segments]),
             spec.title, spec.language, spec.width, spec.height, scratch, workdir / "thumbnail.jpg",
@@ -522,7 +523,8 @@ def assemble(job: AssemblyJob) -> AssemblyResult:
         # the sound track and the thumbnail are made alongside the picture (ffmpeg and Pillow, off the GIL)
         sound = _Background(_soundtrack, voices, timeline, job.music_path, scratch)
         cover = _CoverWhenScored(job, scratch, workdir / "thumbnail.jpg")
-        groups, srt, vtt = _captions_and_files(timeline, [s.words for s in job.segments], job.fps, workdir)
+        words = [s.words for s in job.segments]
+        groups, srt, vtt = _captions_and_files(timeline, words, job.fps, job.language, workdir)
         fonts = prepare_fonts(scratch / "fonts", caption_texts(groups), job.language)
         try:
             captions = _burn_in(groups, job.width, job.height, job.caption_style, fonts, job.fps, 0, scratch)

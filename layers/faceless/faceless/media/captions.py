@@ -10,10 +10,13 @@ into chunks of a few characters, timed in proportion to their length, and joined
 Lines are broken by us (measured with the same font files, shaped by raqm), at most two per caption,
 and the size shrinks until they fit the safe area: libass never wraps or clips them. Right-to-left
 lines are given in logical order; libass (fribidi + harfbuzz) orders and joins them. libass lays out
-each override-tag run (here: each word) as its own bidi paragraph, as VSFilter does, so a caption whose
-first strong letter is Arabic or Hebrew uses a style with Encoding -1 (direction found per run) and
-starts every word with a RIGHT-TO-LEFT MARK: every run is then right-to-left, Latin names and numbers
-included, and the line reads right to left.
+each override-tag run (here: each word) as its own bidi paragraph, as VSFilter does, so the line's
+direction is set word by word: a line that reads right to left (the video's language is Arabic,
+Hebrew...; without a language, its first strong letter decides), or holds right-to-left words, uses a
+style with Encoding -1 (each run's own direction) and direction marks on its words (`direction_marks`),
+which make libass order the line as the Unicode bidi algorithm does: right to left for Arabic, with
+"Apple Inc" or "iPhone 15" still reading left to right inside it. Lines without right-to-left letters
+are drawn as before: style Encoding 1, no marks.
 """
 
 from __future__ import annotations
@@ -47,8 +50,8 @@ BRIDGE_GAP_SECONDS = 0.3  # a shorter gap between two groups is bridged: no capt
 _ENDS_PHRASE = re.compile(r"[.,!?;:…。，！？、；：—–؟،؛]['\"”’»」』)\]]*$")
 _SPACES = re.compile(r"\s+")
 _ZERO_WIDTH_SPACE = "\u200b"
-_RIGHT_TO_LEFT_MARK = "\u200f"
-_STYLE, _RTL_STYLE = "Caption", "CaptionRTL"
+_LEFT_TO_RIGHT_MARK, _RIGHT_TO_LEFT_MARK = "\u200e", "\u200f"
+_STYLE, _BIDI_STYLE = "Caption", "CaptionBidi"
 
 
 # ------------------------------------------------------------------ grouping
@@ -204,12 +207,19 @@ def _clock(milliseconds: int, separator: str) -> str:
     return f"{hours:02d}:{minutes:02d}:{seconds:02d}{separator}{millis:03d}"
 
 
-def to_srt(groups: list[CaptionGroup], fps: int) -> str:
+def _cue_text(text: str, right_to_left: bool) -> str:
+    """A cue of a right-to-left video that starts with a Latin name starts with a RIGHT-TO-LEFT MARK:
+    players take a cue's direction from its first strong letter, and would lay the line out left to
+    right."""
+    return _RIGHT_TO_LEFT_MARK + text if right_to_left and not is_right_to_left(text) else text
+
+
+def to_srt(groups: list[CaptionGroup], fps: int, right_to_left: bool = False) -> str:
     cues = []
     for number, group in enumerate(groups, start=1):
         start = _clock(_milliseconds(group.start_frame, fps), ",")
         end = _clock(_milliseconds(group.end_frame, fps), ",")
-        cues.append(f"{number}\n{start} --> {end}\n{group.text}\n")
+        cues.append(f"{number}\n{start} --> {end}\n{_cue_text(group.text, right_to_left)}\n")
     return "\n".join(cues)
 
 
@@ -217,12 +227,12 @@ def _vtt_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def to_vtt(groups: list[CaptionGroup], fps: int) -> str:
+def to_vtt(groups: list[CaptionGroup], fps: int, right_to_left: bool = False) -> str:
     cues = ["WEBVTT\n"]
     for group in groups:
         start = _clock(_milliseconds(group.start_frame, fps), ".")
         end = _clock(_milliseconds(group.end_frame, fps), ".")
-        cues.append(f"{start} --> {end}\n{_vtt_escape(group.text)}\n")
+        cues.append(f"{start} --> {end}\n{_vtt_escape(_cue_text(group.text, right_to_left))}\n")
     return "\n".join(cues)
 
 
@@ -339,7 +349,7 @@ def _ass_clock(frame: int, fps: int) -> str:
     return f"{hours}:{minutes:02d}:{seconds:02d}.{centi:02d}"
 
 
-def _style_line(layout: CaptionLayout, right_to_left: bool = False) -> str:
+def _style_line(layout: CaptionLayout, bidi: bool = False) -> str:
     if layout.style is CaptionStyle.karaoke:
         # \kf sweeps Secondary -> Primary; BorderStyle 4 (libass) draws one box per line in BackColour.
         primary, secondary, outline_colour, back, border_style = _YELLOW, _WHITE, _BLACK, "&H48000000", 4
@@ -347,12 +357,12 @@ def _style_line(layout: CaptionLayout, right_to_left: bool = False) -> str:
         primary, secondary, outline_colour, back, border_style = _WHITE, _YELLOW, "&H40000000", "&H90000000", 1
     else:
         primary, secondary, outline_colour, back, border_style = _WHITE, _YELLOW, _BLACK, "&H80000000", 1
-    face, name = layout.primary, _RTL_STYLE if right_to_left else _STYLE
+    face, name = layout.primary, _BIDI_STYLE if bidi else _STYLE
     fields = [
         name, face.family, round(layout.font_size_for(face), 2), primary, secondary, outline_colour, back,
         0, 0, 0, 0, 100, 100, 0, 0, border_style, layout.outline, layout.shadow,
         # Encoding: 1 (libass: every run left to right, VSFilter's way), -1 (each run's own direction)
-        2, layout.margin_left, layout.margin_right, _margin_v(layout), -1 if right_to_left else 1,
+        2, layout.margin_left, layout.margin_right, _margin_v(layout), -1 if bidi else 1,
     ]  # fmt: skip
     return "Style: " + ",".join(str(f) for f in fields)
 
@@ -422,28 +432,67 @@ def _highlight(layout: CaptionLayout, position: int, current: int | None) -> str
     return f"\\c{_YELLOW}&" if position == current else ""
 
 
-def is_right_to_left(text: str) -> bool:
-    """Whether text reads right to left: its first strong letter is of a right-to-left script (the
-    Unicode bidi algorithm's rule for a paragraph's direction)."""
+def strong_direction(text: str) -> str | None:
+    """"L" or "R": the direction of the text's first strong letter; None if it has none (digits,
+    punctuation)."""
     for char in text:
         kind = unicodedata.bidirectional(char)
         if kind == "L":
-            return False
+            return "L"
         if kind in ("R", "AL"):
-            return True
-    return False
+            return "R"
+    return None
+
+
+def is_right_to_left(text: str) -> bool:
+    """Whether text reads right to left: its first strong letter is of a right-to-left script (the
+    Unicode bidi algorithm's rule for a paragraph's direction)."""
+    return strong_direction(text) == "R"
+
+
+def has_right_to_left(text: str) -> bool:
+    return any(unicodedata.bidirectional(char) in ("R", "AL") for char in text)
+
+
+def reads_right_to_left(words: list[str], layout: CaptionLayout) -> bool:
+    """A caption's direction: its language's (an Arabic video's line that starts with a Latin name is
+    still an Arabic line), or without a known language its first strong letter's."""
+    if layout.fonts is not None:
+        return layout.fonts.primary.rtl
+    return is_right_to_left(" ".join(words))
+
+
+def direction_marks(words: list[str], line: list[int], right_to_left: bool) -> list[str]:
+    """The mark each word of a line starts with, so that libass orders the line as the Unicode bidi
+    algorithm orders it in the line's direction.
+
+    libass lays out every override-tag run (here: every word) as its own bidi paragraph. How it then
+    places the runs was measured (tests/unit/test_render_captions.py): a run that starts with the
+    line's mark takes the line's direction, and unmarked runs of the other direction that follow one
+    another stay together in their own order. So a word in the line's direction, and the line's first
+    word, start with the line's mark (U+200F or U+200E); the words of a phrase of the other direction
+    ("Apple Inc", "iPhone 15" in an Arabic line; two Arabic words quoted in an English one) do not.
+    Digits after such a word belong to its phrase, as in the bidi algorithm (rule W7)."""
+    mark = _RIGHT_TO_LEFT_MARK if right_to_left else _LEFT_TO_RIGHT_MARK
+    other = "L" if right_to_left else "R"
+    marks, in_phrase = [], False
+    for n, i in enumerate(line):
+        direction = strong_direction(words[i])
+        in_phrase = direction == other or (in_phrase and direction is None)
+        marks.append("" if n and in_phrase else mark)
+    return marks
 
 
 def _line_text(
     words: list[str], lines: list[list[int]], layout: CaptionLayout, scale: float, current: int | None,
-    karaoke: list[int] | None = None, right_to_left: bool = False,
+    karaoke: list[int] | None = None, bidi: bool = False, right_to_left: bool = False,
 ) -> str:  # fmt: skip
-    mark = _RIGHT_TO_LEFT_MARK if right_to_left else ""
     out = []
     for line_number, line in enumerate(lines):
         if line_number:
             out.append("\\N")
-        for n, i in enumerate(line):
+        marks = direction_marks(words, line, right_to_left) if bidi else [""] * len(line)
+        for n, (i, mark) in enumerate(zip(line, marks, strict=True)):
             face = layout.face(words[i])
             gap = joiner(words[i - 1], words[i]) if n else ""
             sweep = f"{{\\kf{karaoke[i]}}}" if karaoke is not None else ""
@@ -459,7 +508,7 @@ class CaptionEvent(BaseModel):
     start_frame: int
     end_frame: int
     text: str
-    right_to_left: bool = False  # set with the right-to-left style (see the module's docstring)
+    bidi: bool = False  # its words carry direction marks: drawn with the bidi style (see the module's docstring)
 
 
 def is_animated(style: CaptionStyle) -> bool:
@@ -471,21 +520,19 @@ def _group_events(group: CaptionGroup, layout: CaptionLayout, fps: int, offset: 
     words = [_display(w.text, layout) for w in group.words]
     lines, scale = break_lines(words, layout)
     bounds = [(start - offset, end - offset) for start, end in group.highlight_bounds()]
-    rtl = is_right_to_left(" ".join(words))
+    rtl = reads_right_to_left(words, layout)
+    bidi = rtl or any(has_right_to_left(word) for word in words)  # else: as always, every run left to right
+
+    def text(current: int | None, karaoke: list[int] | None = None) -> str:
+        return _line_text(words, lines, layout, scale, current, karaoke=karaoke, bidi=bidi, right_to_left=rtl)
+
     if layout.style is CaptionStyle.karaoke:
         # one event; each word's \kf lasts until the next word starts (centiseconds, on frame-exact cuts)
         kf = [end * 100 // fps - start * 100 // fps for start, end in bounds]
-        text = _line_text(words, lines, layout, scale, None, karaoke=kf, right_to_left=rtl)
-        return [
-            CaptionEvent(
-                start_frame=group.start_frame - offset, end_frame=group.end_frame - offset, text=text, right_to_left=rtl
-            )
-        ]
+        start, end = group.start_frame - offset, group.end_frame - offset
+        return [CaptionEvent(start_frame=start, end_frame=end, text=text(None, kf), bidi=bidi)]
     return [
-        CaptionEvent(
-            start_frame=start, end_frame=end, text=_line_text(words, lines, layout, scale, current, right_to_left=rtl),
-            right_to_left=rtl,
-        )  # fmt: skip
+        CaptionEvent(start_frame=start, end_frame=end, text=text(current), bidi=bidi)
         for current, (start, end) in enumerate(bounds)
         if end > start
     ]
@@ -522,13 +569,13 @@ def ass_document(width: int, height: int, styles: list[str], dialogues: list[str
 
 
 def _ass_script(layout: CaptionLayout, dialogues: list[str]) -> str:
-    styles = [_style_line(layout), _style_line(layout, right_to_left=True)]
+    styles = [_style_line(layout), _style_line(layout, bidi=True)]
     return ass_document(layout.width, layout.height, styles, dialogues)
 
 
 def _dialogue(event: CaptionEvent, start: int, end: int, fps: int, layer: int = 0, margin_v: int = 0) -> str:
     # margin_v 0: the style's
-    style = _RTL_STYLE if event.right_to_left else _STYLE
+    style = _BIDI_STYLE if event.bidi else _STYLE
     return f"Dialogue: {layer},{_ass_clock(start, fps)},{_ass_clock(end, fps)},{style},,0,0,{margin_v},,{event.text}"
 
 

@@ -1,6 +1,6 @@
 """The thumbnail: the strongest segment picture (most contrast and detail), cover-fitted to the
-thumbnail size (1280x720 for 16:9, else the video's size), with the title set in the caption face of
-its script over a dark gradient so it reads on any image.
+thumbnail size (1280x720 for 16:9, else the video's size), with the title over a dark gradient so it
+reads on any image, each word in the caption face of its script ("iPhone" in an Arabic title in Anton).
 
 The title is drawn by libass (the `ass` filter of our static ffmpeg), like the captions: it carries its
 own FriBidi and HarfBuzz. Pillow would shape and order Arabic and Hebrew only where the system has
@@ -20,7 +20,14 @@ import numpy as np
 from PIL import Image
 
 from faceless.errors import RenderError
-from faceless.media.captions import ass_document, ass_escape, joiner
+from faceless.media.captions import (
+    ass_document,
+    ass_escape,
+    direction_marks,
+    has_right_to_left,
+    is_right_to_left,
+    joiner,
+)
 from faceless.media.encoder import filter_path
 from faceless.media.ffmpeg import run_ffmpeg
 from faceless.media.fonts import Face, FontSet, Script, anton_path, install_fonts, is_cjk_char, text_width
@@ -69,11 +76,16 @@ def strongest_image(paths: list[Path]) -> Path:
     return paths[int(np.argmax(scores))]
 
 
-def _tokens(title: str, uppercase: bool) -> list[str]:
-    """Words to break lines between: spaced words, and single characters inside CJK runs."""
+class TitleWord(NamedTuple):
+    text: str
+    face: Face  # the caption face of its script, as in the captions
+
+
+def title_words(title: str, fonts: FontSet | None = None) -> list[TitleWord]:
+    """The title's words, each in the face of its script (Anton's in capitals), split between the
+    characters of CJK runs so that lines can break there."""
     tokens: list[str] = []
     for word in title.split():
-        word = word.upper() if uppercase else word
         run = ""
         for char in word:
             if is_cjk_char(char):
@@ -85,34 +97,46 @@ def _tokens(title: str, uppercase: bool) -> list[str]:
                 run += char
         if run:
             tokens.append(run)
-    return tokens or [" "]
+    words = []
+    for token in tokens or [" "]:
+        face = fonts.face_for(token) if fonts is not None else _LATIN
+        words.append(TitleWord(token.upper() if face.script is Script.latin else token, face))
+    return words
 
 
-def wrap_to_width(tokens: list[str], em_pixels: int, max_width: int, face: Face = _LATIN) -> list[str] | None:
-    """Greedy line breaking by measured width; None if a single token is wider than `max_width`."""
-    lines: list[str] = []
-    for token in tokens:
-        if text_width(token, em_pixels, face.path) > max_width:
+def line_width(words: list[TitleWord], em_pixels: int) -> int:
+    """The width of a line of words (each in its face), with the space before a word in the word's face."""
+    width = 0
+    for n, word in enumerate(words):
+        gap = joiner(words[n - 1].text, word.text) if n else ""
+        width += text_width(gap + word.text, em_pixels, word.face.path)
+    return width
+
+
+def wrap_to_width(words: list[TitleWord], em_pixels: int, max_width: int) -> list[list[TitleWord]] | None:
+    """Greedy line breaking by measured width; None if a single word is wider than `max_width`."""
+    lines: list[list[TitleWord]] = []
+    for word in words:
+        if line_width([word], em_pixels) > max_width:
             return None
-        candidate = f"{lines[-1]}{joiner(lines[-1], token)}{token}" if lines else token
-        if lines and text_width(candidate, em_pixels, face.path) <= max_width:
-            lines[-1] = candidate
+        if lines and line_width([*lines[-1], word], em_pixels) <= max_width:
+            lines[-1].append(word)
         else:
-            lines.append(token)
+            lines.append([word])
     return lines
 
 
-def fit_title(title: str, width: int, height: int, face: Face = _LATIN) -> tuple[int, list[str]]:
+def fit_title(title: str, width: int, height: int, fonts: FontSet | None = None) -> tuple[int, list[list[TitleWord]]]:
     """The largest em size (and its lines) at which the title fits in <= 4 lines inside the margins."""
-    tokens = _tokens(title, uppercase=face.script is Script.latin)
+    words = title_words(title, fonts)
     max_width = int(width * 0.84)
     em = round(min(width, height) * 0.14)
     while em > 8:
-        lines = wrap_to_width(tokens, em, max_width, face)
+        lines = wrap_to_width(words, em, max_width)
         if lines is not None and len(lines) <= MAX_TITLE_LINES:
             return em, lines
         em = int(em * 0.92)
-    return 8, [" ".join(tokens)]
+    return 8, [words]
 
 
 def _dark_gradient(width: int, height: int) -> Image.Image:
@@ -135,27 +159,40 @@ class _TitleBlock(NamedTuple):
         return self.top + self.line_height * self.lines
 
 
-def _title_block(face: Face, em: int, lines: int, height: int) -> _TitleBlock:
+def _title_block(lines: list[list[TitleWord]], em: int, height: int) -> _TitleBlock:
     """Where the title's lines go: centred on 66% of the height, clear of the bottom strip of buttons."""
-    line_height = round(em * _LINE_SPACING * (1.0 if face.script is Script.latin else 1.25))
-    top = round(height * 0.66 - line_height * lines / 2)
-    return _TitleBlock(max(0, min(top, int(height * 0.86) - line_height * lines)), line_height, lines)
+    latin = all(word.face.script is Script.latin for line in lines for word in line)
+    line_height = round(em * _LINE_SPACING * (1.0 if latin else 1.25))
+    top = round(height * 0.66 - line_height * len(lines) / 2)
+    return _TitleBlock(max(0, min(top, int(height * 0.86) - line_height * len(lines))), line_height, len(lines))
 
 
-def title_ass(lines: list[str], face: Face, em: int, width: int, block: _TitleBlock, first_row: int, rows: int) -> str:
+def title_ass(
+    lines: list[list[TitleWord]], em: int, width: int, block: _TitleBlock, first_row: int, rows: int,
+    right_to_left: bool = False,
+) -> str:  # fmt: skip
     """An ASS script drawing the title's lines, centred, white with a black outline, on the `rows` rows
-    of the picture from `first_row`. Encoding -1: libass finds each line's direction itself, so an
-    Arabic or Hebrew line reads right to left."""
+    of the picture from `first_row`; each word in its face. A right-to-left title (or one holding
+    right-to-left words) gets the captions' direction marks (captions.direction_marks) and Encoding -1,
+    so libass orders it as the bidi algorithm does, in the title's direction."""
     outline = max(1, round(em * 0.05))
+    primary = lines[0][0].face
     style = (
-        f"Style: Title,{face.family},{em / face.em_per_ass_size:.2f},&H00FFFFFF,&H00FFFFFF,&H00000000,&H00000000,"
-        f"0,0,0,0,100,100,0,0,1,{outline},0,8,0,0,0,-1"
+        f"Style: Title,{primary.family},{em / primary.em_per_ass_size:.2f},&H00FFFFFF,&H00FFFFFF,&H00000000,"
+        f"&H00000000,0,0,0,0,100,100,0,0,1,{outline},0,8,0,0,0,-1"
     )
-    dialogues = [
-        f"Dialogue: 0,0:00:00.00,0:00:10.00,Title,,0,0,0,,"
-        f"{{\\pos({width / 2:.1f},{block.top - first_row + n * block.line_height})}}{ass_escape(line)}"
-        for n, line in enumerate(lines)
-    ]
+    bidi = right_to_left or any(has_right_to_left(word.text) for line in lines for word in line)
+    dialogues = []
+    for n, line in enumerate(lines):
+        texts = [word.text for word in line]
+        marks = direction_marks(texts, list(range(len(line))), right_to_left) if bidi else [""] * len(line)
+        runs = []
+        for k, (word, mark) in enumerate(zip(line, marks, strict=True)):
+            gap = joiner(texts[k - 1], word.text) if k else ""
+            font = f"{{\\fn{word.face.family}\\fs{em / word.face.em_per_ass_size:.2f}}}"
+            runs.append(f"{gap}{font}{mark}{ass_escape(word.text)}")
+        position = f"{{\\pos({width / 2:.1f},{block.top - first_row + n * block.line_height})}}"
+        dialogues.append(f"Dialogue: 0,0:00:00.00,0:00:10.00,Title,,0,0,0,,{position}{''.join(runs)}")
     return ass_document(width, rows, [style], dialogues)
 
 
@@ -183,16 +220,16 @@ def make_thumbnail(
     is set in the Latin face alone."""
     picture = cover_fit(load_rgb(image_path), width, height).convert("RGBA")
     picture.alpha_composite(_dark_gradient(width, height))
-    face = fonts.face_for(title) if fonts is not None else _LATIN
-    em, lines = fit_title(title, width, height, face)
-    block = _title_block(face, em, len(lines), height)
+    em, lines = fit_title(title, width, height, fonts)
+    block = _title_block(lines, em, height)
+    right_to_left = fonts.primary.rtl if fonts is not None else is_right_to_left(title)
     # libass draws on the rows around the title only (less for ffmpeg to hold while the video encodes)
     first_row, last_row = max(0, block.top - em), min(height, block.bottom + em)
     titled = picture.convert("RGB")
     with tempfile.TemporaryDirectory(prefix=".thumbnail-", dir=target.parent) as scratch_name:
         scratch = Path(scratch_name)
         fonts_dir = fonts.folder if fonts is not None else install_fonts(scratch / "fonts")
-        script = title_ass(lines, face, em, width, block, first_row, last_row - first_row)
+        script = title_ass(lines, em, width, block, first_row, last_row - first_row, right_to_left)
         strip = _burn(titled.crop((0, first_row, width, last_row)), script, fonts_dir, scratch)
     titled.paste(strip, (0, first_row))
     try:
