@@ -23,8 +23,8 @@ def test_the_sample_post_event_queues_a_video_and_starts_one_execution_named_aft
     # THEN 202 with the contract's fields
     assert result["statusCode"] == 202
     body = json.loads(result["body"])
-    assert set(body) == {"video_id", "status", "status_url", "estimated_cost_usd"}
-    assert body["status"] == "queued"
+    assert set(body) == {"video_id", "status", "status_url", "estimated_cost_usd", "notes"}
+    assert body["status"] == "queued" and body["notes"] == []  # an English topic: nothing to warn about
     assert body["status_url"] == f"https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/videos/{body['video_id']}"
     assert result["headers"]["Location"] == body["status_url"]
     assert isinstance(body["estimated_cost_usd"], float) and body["estimated_cost_usd"] >= 0
@@ -38,6 +38,22 @@ def test_the_sample_post_event_queues_a_video_and_starts_one_execution_named_aft
     # AND the jobs table holds it as queued
     record = cloud.context.jobs.get("tenant-a", body["video_id"])
     assert record.status == "queued" and record.request.duration_seconds == 15
+
+
+def test_a_topic_in_another_language_than_english_is_accepted_with_a_note_on_the_offline_outline(cloud):
+    # GIVEN a deployment without an OpenAI key: the offline model writes the narration, in English only
+    assert not cloud.settings.use_openai
+    # WHEN a Spanish video is asked for a topic, and another for a Spanish script of the caller's own
+    answers = []
+    for extra in ({"topic": "Cómo se forman los volcanes"}, {"topic": None, "script": "Los volcanes nacen del fuego."}):
+        answer = cloud.call("POST", "/videos", body={**REQUEST, "language": "es", **extra})
+        assert answer.status == 202, answer.body
+        answers.append(answer.body)
+    # THEN the topic is accepted with a note saying the outline will be English and what to send instead
+    [note] = answers[0]["notes"]
+    assert "English" in note and "es voice" in note and "`script`" in note
+    # AND the caller's own script needs no note
+    assert answers[1]["notes"] == []
 
 
 def test_get_video_answers_the_contract_while_queued_and_after_success(cloud):

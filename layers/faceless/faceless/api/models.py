@@ -28,6 +28,7 @@ class Accepted(BaseModel):
     status: JobStatusName = JobStatusName.queued
     status_url: str
     estimated_cost_usd: float
+    notes: list[str] = Field(default_factory=list)  # what the caller should know about how it will be made
 
 
 class VideoOutputs(BaseModel):

@@ -204,6 +204,7 @@ def cmd_make(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from faceless.bootstrap import build_services, use_services
     from faceless.errors import ConfigurationError
     from faceless.pipeline import readable_cause
+    from faceless.providers.llm.offline import english_outline_note
     from faceless.runner.embedded import EmbeddedRunner
     from faceless.runner.local import make_video
     from faceless.runner.progress import ProgressTracker
@@ -218,12 +219,9 @@ def cmd_make(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     tracker = ProgressTracker()
     llm = f"{services.llm.name} ({services.llm.model})"
     err.write(f"Making a {request.format.value} video with the {llm} language model…\n")
-    if services.llm.name == "offline" and request.topic and request.language.split("-")[0].lower() != "en":
-        # it writes an honest outline, in English only: say so before a voice for another language reads it
-        err.write(
-            f"Note: the offline model writes its outline in English, and the {request.language} voice reads it; "
-            f"for a narration in {request.language}, set OPENAI_API_KEY or give your own --script.\n"
-        )
+    note = english_outline_note(request, "set OPENAI_API_KEY or give your own --script.")
+    if services.llm.name == "offline" and note:
+        err.write(f"Note: {note}\n")
     with EmbeddedRunner(listener=tracker) as runner, ProgressDisplay(tracker, err):
         run = make_video(request, runner, services)
     if not run.succeeded:

@@ -33,9 +33,23 @@ from faceless.agents.text import (
     word_count,
 )
 from faceless.errors import ProviderRejectedError
-from faceless.models import LlmUsage, Shot
+from faceless.models import LlmUsage, Shot, VideoRequest
 from faceless.providers.base import Completion, LlmRequest, T
 from faceless.providers.llm.tokens import count_chat_tokens, count_text_tokens
+
+
+
+def english_outline_note(request: VideoRequest, remedy: str) -> str | None:
+    """What to tell a user whose topic this model will narrate in another language than English: it
+    writes its outline in English, and the request's voice reads it. `remedy` says what to do instead
+    (it differs between the CLI and the API)."""
+    if not request.topic or request.language.split("-")[0].lower() == "en":
+        return None
+    return (
+        f"the offline model writes its outline in English, and the {request.language} voice reads it; "
+        f"for a narration in {request.language}, {remedy}"
+    )
+
 
 # --------------------------------------------------------------------------- the outline
 
