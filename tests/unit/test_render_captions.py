@@ -204,3 +204,22 @@ def test_a_latin_name_ending_a_right_to_left_line_has_its_full_stop_at_the_lines
     # "Jobs" in the middle of the line: the highlight spans from the line's left end to "Jobs"
     assert highlighted.min() - caption.min() < 8, (highlighted.min(), caption.min())
     assert highlighted.max() - highlighted.min() > 0.4 * (caption.max() - caption.min())
+
+
+@pytest.mark.parametrize(("language", "word"), [("en", "Extraordinarily"), ("ar", "والاستثنائية"), ("he", "והיוצאדופן")])
+def test_a_karaoke_word_is_never_filled_against_its_reading_direction(tmp_path, language, word):
+    # GIVEN one long word, sung out in the karaoke style
+    other = {"en": "ok", "ar": "نعم", "he": "כן"}[language]
+    words = [WordTiming(word=word, start=0.1, end=1.7), WordTiming(word=other, start=1.7, end=1.9)]
+    frames = clip_frames(tmp_path, words, language, (640, 360), style=CaptionStyle.karaoke)
+    yellow = (frames[..., 0] > 170) & (frames[..., 1] > 170) & (frames[..., 2] < 110)
+    # WHEN a quarter of its time has passed, and when it has all been sung
+    quarter = np.nonzero(yellow[round(0.5 * FPS)])[1]
+    whole = np.nonzero(yellow[round(1.65 * FPS)])[1]
+    assert len(quarter) > 20
+    if language == "en":
+        # THEN an English word is being filled from its start, its left end
+        assert len(quarter) < 0.6 * len(whole) and quarter.mean() < (whole.min() + whole.max()) / 2
+    else:
+        # THEN an Arabic or Hebrew word, which libass could only sweep from the left (its end), is lit whole
+        assert len(quarter) > 0.95 * len(whole), (len(quarter), len(whole))

@@ -483,6 +483,12 @@ def direction_marks(words: list[str], line: list[int], right_to_left: bool) -> l
     return marks
 
 
+def _karaoke_tag(word: str) -> str:
+    """\\kf sweeps the highlight across a word from left to right, whatever the script (libass): an
+    Arabic or Hebrew word would fill from its end. Those light up whole when spoken (\\k) instead."""
+    return "\\k" if strong_direction(word) == "R" else "\\kf"
+
+
 def _line_text(
     words: list[str], lines: list[list[int]], layout: CaptionLayout, scale: float, current: int | None,
     karaoke: list[int] | None = None, bidi: bool = False, right_to_left: bool = False,
@@ -495,7 +501,7 @@ def _line_text(
         for n, (i, mark) in enumerate(zip(line, marks, strict=True)):
             face = layout.face(words[i])
             gap = joiner(words[i - 1], words[i]) if n else ""
-            sweep = f"{{\\kf{karaoke[i]}}}" if karaoke is not None else ""
+            sweep = f"{{{_karaoke_tag(words[i])}{karaoke[i]}}}" if karaoke is not None else ""
             tags = _word_tags(layout, face, scale, _highlight(layout, i, current))
             out.append(f"{gap}{tags}{sweep}{mark}{ass_escape(words[i])}")
     return "".join(out)
