@@ -104,25 +104,27 @@ def title_words(title: str, fonts: FontSet | None = None) -> list[TitleWord]:
     return words
 
 
-def line_width(words: list[TitleWord], em_pixels: int) -> int:
-    """The width of a line of words (each in its face), with the space before a word in the word's face."""
-    width = 0
-    for n, word in enumerate(words):
-        gap = joiner(words[n - 1].text, word.text) if n else ""
-        width += text_width(gap + word.text, em_pixels, word.face.path)
-    return width
+def _advance(previous: TitleWord | None, word: TitleWord, em_pixels: int) -> int:
+    """What `word` adds to a line after `previous`: the space before it (in its face) and itself."""
+    gap = joiner(previous.text, word.text) if previous is not None else ""
+    return text_width(gap + word.text, em_pixels, word.face.path)
 
 
 def wrap_to_width(words: list[TitleWord], em_pixels: int, max_width: int) -> list[list[TitleWord]] | None:
     """Greedy line breaking by measured width; None if a single word is wider than `max_width`."""
     lines: list[list[TitleWord]] = []
+    width = 0
     for word in words:
-        if line_width([word], em_pixels) > max_width:
+        alone = _advance(None, word, em_pixels)
+        if alone > max_width:
             return None
-        if lines and line_width([*lines[-1], word], em_pixels) <= max_width:
+        after = width + _advance(lines[-1][-1], word, em_pixels) if lines else max_width + 1
+        if after <= max_width:
             lines[-1].append(word)
+            width = after
         else:
             lines.append([word])
+            width = alone
     return lines
 
 
