@@ -15,6 +15,8 @@ from faceless.providers.speech.espeak import (
     BASE_WPM,
     EspeakSynthesizer,
     list_voices,
+    speakable_text,
+    tokenize,
     words_per_minute,
 )
 
@@ -98,6 +100,27 @@ def test_one_timing_per_token_including_a_number_and_a_dash(synthesizer: EspeakS
     assert "—" in [word.word for word in speech.words]
     number = speech.words[1]
     assert number.end - number.start > 0.8  # "nineteen sixty-nine" takes time to say
+
+
+def test_a_web_address_is_read_without_its_scheme_and_www_yet_timed_as_written(synthesizer: EspeakSynthesizer) -> None:
+    """GIVEN a sentence with a full web address, and the same sentence with the bare address
+    WHEN both are synthesised
+    THEN "https://www." is not spelled out (the two take about as long; spelled, it added ~4 s)
+    AND the timings are of the words as written, the address's covering its spoken name."""
+    full = synthesizer.synthesize(SpeechRequest(text="Visit https://www.example.com/docs today."))
+    bare = synthesizer.synthesize(SpeechRequest(text="Visit example.com/docs today."))
+
+    assert abs(full.duration_seconds - bare.duration_seconds) < 0.3, (full.duration_seconds, bare.duration_seconds)
+    assert [word.word for word in full.words] == ["Visit", "https://www.example.com/docs", "today."]
+    address = full.words[1]
+    assert address.end - address.start == pytest.approx(bare.words[1].end - bare.words[1].start, abs=0.15)
+
+
+def test_text_without_web_addresses_is_read_exactly_as_written() -> None:
+    """GIVEN text with no web address (a "://" or "www." start) WHEN prepared for espeak THEN unchanged."""
+    for text in (APOLLO, PARAGRAPH, "e.g. U.S.A. 3.14 — a:b //c"):
+        spoken, tokens = speakable_text(text, tokenize(text))
+        assert spoken == text and tokens == tokenize(text)
 
 
 @pytest.mark.parametrize(
