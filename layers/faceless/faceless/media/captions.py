@@ -454,12 +454,12 @@ def has_right_to_left(text: str) -> bool:
     return any(unicodedata.bidirectional(char) in ("R", "AL") for char in text)
 
 
-def reads_right_to_left(words: list[str], layout: CaptionLayout) -> bool:
-    """A caption's direction: its language's (an Arabic video's line that starts with a Latin name is
-    still an Arabic line), or without a known language its first strong letter's."""
-    if layout.fonts is not None:
-        return layout.fonts.primary.rtl
-    return is_right_to_left(" ".join(words))
+def reads_right_to_left(text: str, fonts: FontSet | None) -> bool:
+    """The direction of a caption or title: its language's (an Arabic video's line that starts with a
+    Latin name is still an Arabic line), or without the language's faces its first strong letter's."""
+    if fonts is not None:
+        return fonts.primary.rtl
+    return is_right_to_left(text)
 
 
 def direction_marks(words: list[str], line: list[int], right_to_left: bool) -> list[str]:
@@ -526,7 +526,7 @@ def _group_events(group: CaptionGroup, layout: CaptionLayout, fps: int, offset: 
     words = [_display(w.text, layout) for w in group.words]
     lines, scale = break_lines(words, layout)
     bounds = [(start - offset, end - offset) for start, end in group.highlight_bounds()]
-    rtl = reads_right_to_left(words, layout)
+    rtl = reads_right_to_left(" ".join(words), layout.fonts)
     bidi = rtl or any(has_right_to_left(word) for word in words)  # else: as always, every run left to right
 
     def text(current: int | None, karaoke: list[int] | None = None) -> str:

@@ -25,8 +25,8 @@ from faceless.media.captions import (
     ass_escape,
     direction_marks,
     has_right_to_left,
-    is_right_to_left,
     joiner,
+    reads_right_to_left,
 )
 from faceless.media.encoder import filter_path
 from faceless.media.ffmpeg import run_ffmpeg
@@ -224,7 +224,7 @@ def make_thumbnail(
     picture.alpha_composite(_dark_gradient(width, height))
     em, lines = fit_title(title, width, height, fonts)
     block = _title_block(lines, em, height)
-    right_to_left = fonts.primary.rtl if fonts is not None else is_right_to_left(title)
+    right_to_left = reads_right_to_left(title, fonts)
     # libass draws on the rows around the title only (less for ffmpeg to hold while the video encodes)
     first_row, last_row = max(0, block.top - em), min(height, block.bottom + em)
     titled = picture.convert("RGB")
