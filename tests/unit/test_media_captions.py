@@ -289,16 +289,20 @@ def test_a_caption_takes_at_most_two_balanced_lines_that_fit():
     assert len(lines) == 2 and scale < 1.0
 
 
-def test_a_right_to_left_videos_cue_that_starts_with_a_latin_name_is_marked_right_to_left():
-    # GIVEN an Arabic video's captions: one cue starts with a Latin name, the next with an Arabic word
+def test_a_cue_that_starts_against_the_videos_direction_is_marked_with_the_videos_direction():
+    # GIVEN captions where one cue starts with a Latin name and the next with an Arabic word
     timeline = build_timeline([(0, 4.0)], FPS)
     timings = words("Apple شركة أمريكية. تأسست عام 1976.", start=0.2, step=0.4)
     groups = build_caption_groups([(timeline.spans[0], timings)], FPS)
-    # WHEN written as SRT and WebVTT for a right-to-left video, and for a left-to-right one
+    # WHEN written as SRT and WebVTT for a right-to-left (Arabic) video
     for text in (to_srt(groups, FPS, right_to_left=True), to_vtt(groups, FPS, right_to_left=True)):
         lines = text.splitlines()
         # THEN the Latin-led cue starts with a RIGHT-TO-LEFT MARK (players take a cue's direction from its
         # first strong letter), and the Arabic-led one is left as it is
         assert "\u200fApple شركة أمريكية." in lines
         assert "تأسست عام 1976." in lines
-    assert "\u200f" not in to_srt(groups, FPS) + to_vtt(groups, FPS)
+    # AND for a left-to-right video it is the Arabic-led cue that gets a LEFT-TO-RIGHT MARK
+    for text in (to_srt(groups, FPS), to_vtt(groups, FPS)):
+        lines = text.splitlines()
+        assert "Apple شركة أمريكية." in lines
+        assert "\u200eتأسست عام 1976." in lines

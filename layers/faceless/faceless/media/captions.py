@@ -208,10 +208,15 @@ def _clock(milliseconds: int, separator: str) -> str:
 
 
 def _cue_text(text: str, right_to_left: bool) -> str:
-    """A cue of a right-to-left video that starts with a Latin name starts with a RIGHT-TO-LEFT MARK:
-    players take a cue's direction from its first strong letter, and would lay the line out left to
-    right."""
-    return _RIGHT_TO_LEFT_MARK + text if right_to_left and not is_right_to_left(text) else text
+    """A cue whose first strong letter goes against the video's direction (an Arabic video's cue that
+    starts with a Latin name, an English one that starts with an Arabic quote) starts with the mark of
+    the video's direction: players take a cue's direction from its first strong letter."""
+    direction = strong_direction(text)
+    if right_to_left and direction == "L":
+        return _RIGHT_TO_LEFT_MARK + text
+    if not right_to_left and direction == "R":
+        return _LEFT_TO_RIGHT_MARK + text
+    return text
 
 
 def to_srt(groups: list[CaptionGroup], fps: int, right_to_left: bool = False) -> str:
