@@ -477,7 +477,10 @@ def direction_marks(words: list[str], line: list[int], right_to_left: bool) -> l
     another stay together in their own order. So a word in the line's direction, and the line's first
     word, start with the line's mark (U+200F or U+200E); the words of a phrase of the other direction
     ("Apple Inc", "iPhone 15" in an Arabic line; two Arabic words quoted in an English one) do not.
-    Digits after such a word belong to its phrase, as in the bidi algorithm (rule W7)."""
+    Digits after such a word belong to its phrase, as in the bidi algorithm (rule W7). A left-to-right
+    line without right-to-left letters needs no marks: all are ""."""
+    if not right_to_left and not any(has_right_to_left(words[i]) for i in line):
+        return [""] * len(line)
     mark = _RIGHT_TO_LEFT_MARK if right_to_left else _LEFT_TO_RIGHT_MARK
     other = "L" if right_to_left else "R"
     marks, in_phrase = [], False
@@ -496,14 +499,13 @@ def _karaoke_tag(word: str) -> str:
 
 def _line_text(
     words: list[str], lines: list[list[int]], layout: CaptionLayout, scale: float, current: int | None,
-    karaoke: list[int] | None = None, bidi: bool = False, right_to_left: bool = False,
+    karaoke: list[int] | None = None, right_to_left: bool = False,
 ) -> str:  # fmt: skip
     out = []
     for line_number, line in enumerate(lines):
         if line_number:
             out.append("\\N")
-        marks = direction_marks(words, line, right_to_left) if bidi else [""] * len(line)
-        for n, (i, mark) in enumerate(zip(line, marks, strict=True)):
+        for n, (i, mark) in enumerate(zip(line, direction_marks(words, line, right_to_left), strict=True)):
             face = layout.face(words[i])
             gap = joiner(words[i - 1], words[i]) if n else ""
             sweep = f"{{{_karaoke_tag(words[i])}{karaoke[i]}}}" if karaoke is not None else ""
@@ -535,7 +537,7 @@ def _group_events(group: CaptionGroup, layout: CaptionLayout, fps: int, offset: 
     bidi = rtl or any(has_right_to_left(word) for word in words)  # else: as always, every run left to right
 
     def text(current: int | None, karaoke: list[int] | None = None) -> str:
-        return _line_text(words, lines, layout, scale, current, karaoke=karaoke, bidi=bidi, right_to_left=rtl)
+        return _line_text(words, lines, layout, scale, current, karaoke=karaoke, right_to_left=rtl)
 
     if layout.style is CaptionStyle.karaoke:
         # one event; each word's \kf lasts until the next word starts (centiseconds, on frame-exact cuts)

@@ -24,7 +24,6 @@ from faceless.media.captions import (
     ass_document,
     ass_escape,
     direction_marks,
-    has_right_to_left,
     joiner,
     reads_right_to_left,
 )
@@ -183,11 +182,10 @@ def title_ass(
         f"Style: Title,{primary.family},{em / primary.em_per_ass_size:.2f},&H00FFFFFF,&H00FFFFFF,&H00000000,"
         f"&H00000000,0,0,0,0,100,100,0,0,1,{outline},0,8,0,0,0,-1"
     )
-    bidi = right_to_left or any(has_right_to_left(word.text) for line in lines for word in line)
     dialogues = []
     for n, line in enumerate(lines):
         texts = [word.text for word in line]
-        marks = direction_marks(texts, list(range(len(line))), right_to_left) if bidi else [""] * len(line)
+        marks = direction_marks(texts, list(range(len(line))), right_to_left)
         runs = []
         for k, (word, mark) in enumerate(zip(line, marks, strict=True)):
             gap = joiner(texts[k - 1], word.text) if k else ""

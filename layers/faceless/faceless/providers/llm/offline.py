@@ -38,7 +38,6 @@ from faceless.providers.base import Completion, LlmRequest, T
 from faceless.providers.llm.tokens import count_chat_tokens, count_text_tokens
 
 
-
 def english_outline_note(request: VideoRequest, remedy: str) -> str | None:
     """What to tell a user whose topic this model will narrate in another language than English: it
     writes its outline in English, and the request's voice reads it. `remedy` says what to do instead
