@@ -46,6 +46,11 @@ def drawn(frame: np.ndarray) -> np.ndarray:
     return np.abs(frame - np.array(GREY)).sum(axis=2) > 60
 
 
+def yellow(pixels: np.ndarray) -> np.ndarray:
+    """The highlight's pixels (the spoken word's yellow), in a frame or a stack of frames."""
+    return (pixels[..., 0] > 170) & (pixels[..., 1] > 170) & (pixels[..., 2] < 110)
+
+
 # ------------------------------------------------------------------ highlight timing
 
 SPOKEN = [("ONE", 0.517, 0.861), ("TWO", 0.861, 1.243), ("SIX", 1.243, 1.702)]  # not on frame boundaries
@@ -56,10 +61,10 @@ def test_each_highlighted_word_is_on_screen_within_a_frame_of_its_spoken_interva
     words = [WordTiming(word=w, start=s, end=e) for w, s, e in SPOKEN]
     frames = clip_frames(tmp_path, words, "en", (360, 640))
     # WHEN the yellow (highlighted) pixels are located in every frame
-    yellow = (frames[..., 0] > 170) & (frames[..., 1] > 170) & (frames[..., 2] < 110)
-    counts = yellow.sum(axis=(1, 2))
+    highlight = yellow(frames)
+    counts = highlight.sum(axis=(1, 2))
     lit = np.nonzero(counts > 20)[0]
-    centres = np.array([np.nonzero(yellow[n])[1].mean() for n in lit])
+    centres = np.array([np.nonzero(highlight[n])[1].mean() for n in lit])
     # the three words sit left to right on one line: which one is yellow follows from where the yellow is
     edges = np.sort(centres)
     cuts = [(edges[i] + edges[i + 1]) / 2 for i in np.argsort(np.diff(edges))[-2:]]
@@ -176,11 +181,11 @@ def test_the_words_of_a_line_are_laid_out_in_the_languages_reading_order(tmp_pat
     language, text, left_to_right = READING[case]
     words = spoken(text)
     frames = clip_frames(tmp_path, words, language, (640, 360))
-    yellow = (frames[..., 0] > 170) & (frames[..., 1] > 170) & (frames[..., 2] < 110)
+    highlight = yellow(frames)
     # WHEN each word is located by its yellow, in the middle of its spoken interval
     places = {}
     for word in words:
-        rows, cols = np.nonzero(yellow[round((word.start + word.end) / 2 * FPS)])
+        rows, cols = np.nonzero(highlight[round((word.start + word.end) / 2 * FPS)])
         assert len(cols) > 20, f"{word.word!r} is not highlighted"
         places[word.word] = (rows.mean(), cols.mean())
     rows = [row for row, _ in places.values()]
@@ -197,8 +202,8 @@ def test_a_latin_name_ending_a_right_to_left_line_has_its_full_stop_at_the_lines
     frames = clip_frames(tmp_path, words, "ar", (640, 360))
     # WHEN "Jobs." is the highlighted word
     frame = frames[round((words[2].start + words[2].end) / 2 * FPS)]
-    yellow = (frame[..., 0] > 170) & (frame[..., 1] > 170) & (frame[..., 2] < 110)
-    highlighted = np.nonzero(yellow.any(axis=0))[0]
+    highlight = yellow(frame)
+    highlighted = np.nonzero(highlight.any(axis=0))[0]
     caption = np.nonzero(drawn(frame).any(axis=0))[0]
     # THEN its full stop is the leftmost thing on the line (where an Arabic sentence ends), not stuck to
     # "Jobs" in the middle of the line: the highlight spans from the line's left end to "Jobs"
@@ -212,10 +217,10 @@ def test_a_karaoke_word_is_never_filled_against_its_reading_direction(tmp_path, 
     other = {"en": "ok", "ar": "نعم", "he": "כן"}[language]
     words = [WordTiming(word=word, start=0.1, end=1.7), WordTiming(word=other, start=1.7, end=1.9)]
     frames = clip_frames(tmp_path, words, language, (640, 360), style=CaptionStyle.karaoke)
-    yellow = (frames[..., 0] > 170) & (frames[..., 1] > 170) & (frames[..., 2] < 110)
+    highlight = yellow(frames)
     # WHEN a quarter of its time has passed, and when it has all been sung
-    quarter = np.nonzero(yellow[round(0.5 * FPS)])[1]
-    whole = np.nonzero(yellow[round(1.65 * FPS)])[1]
+    quarter = np.nonzero(highlight[round(0.5 * FPS)])[1]
+    whole = np.nonzero(highlight[round(1.65 * FPS)])[1]
     assert len(quarter) > 20
     if language == "en":
         # THEN an English word is being filled from its start, its left end
