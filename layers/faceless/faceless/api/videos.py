@@ -34,7 +34,6 @@ from faceless.errors import ConfigurationError
 from faceless.jobs import JobRecord, new_video_id
 from faceless.models import LANGUAGE_CODE_HINT, JobError, JobInput, JobStatusName, VideoRequest, is_language_code
 from faceless.observability import logger, record_video_requested
-from faceless.providers.llm.offline import english_outline_note
 from faceless.providers.speech.catalog import voice_catalog
 
 MAX_BODY_BYTES = 64 * 1024
@@ -127,7 +126,11 @@ def submit_video(
         started = _start(ctx, submission)
     video_id = started["video_id"]
     logger.set_correlation_id(video_id)
-    note = None if ctx.settings.use_openai else english_outline_note(request, "send your own `script`.")
+    note = None
+    if not ctx.settings.use_openai:  # the offline model writes the narration (imported only then: cold start)
+        from faceless.providers.llm.offline import english_outline_note
+
+        note = english_outline_note(request, "send your own `script`.")
     return Accepted(
         video_id=video_id, status_url=f"{base_url}/videos/{video_id}", estimated_cost_usd=started["estimated_cost_usd"],
         notes=[note] if note else [],
