@@ -15,6 +15,7 @@ from faceless.errors import RenderError
 from faceless.media.assemble import AssemblyJob, AssemblyResult, AssemblySegment, assemble
 from faceless.media.audio import mean_volume_db
 from faceless.media.ffmpeg import ffmpeg_exe
+from faceless.media.inspect import key_frame_times
 from faceless.media.kenburns import Motion, motion_for, window_at
 from faceless.media.probe import probe
 from faceless.media.timeline import frames_for, snap_to_frame
@@ -323,3 +324,18 @@ def test_an_unreadable_picture_fails_cleanly_while_the_sound_is_being_mixed(inpu
     leftovers = [p.name for p in (tmp_path / "out").iterdir()]
     assert not [n for n in leftovers if n.startswith(".")]
     assert "video.mp4" not in leftovers
+
+
+def test_a_keyframe_opens_every_picture_and_comes_at_least_every_ten_seconds_not_every_two(inputs, tmp_path):
+    # GIVEN a 12.5 s segment on one picture, then a 2 s one on another
+    long_voice = write_wav(tmp_path / "long.wav", tone(12.5, 16000, (0.0, 12.0)), 16000)
+    short_voice = write_wav(tmp_path / "short.wav", tone(2.0, 16000, (0.0, 1.5)), 16000)
+    segments = [
+        AssemblySegment(index=0, image_path=inputs["image0"], voice_path=long_voice),
+        AssemblySegment(index=1, image_path=inputs["image1"], voice_path=short_voice),
+    ]
+    # WHEN assembled
+    result = assemble(AssemblyJob(segments=segments, width=180, height=320, fps=FPS, title="Keys", workdir=tmp_path))
+    # THEN a player can start at the first frame, 10 s into the long shot, and at the cut to the second
+    # picture (12.5 s): no keyframe is forced every 2 s, which made files about a quarter larger
+    assert key_frame_times(result.video_path) == pytest.approx([0.0, 10.0, 12.5], abs=0.5 / FPS)

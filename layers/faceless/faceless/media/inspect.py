@@ -32,6 +32,17 @@ def decode_frames(
     return np.frombuffer(done.stdout, np.uint8).reshape(shape)
 
 
+def key_frame_times(video: Path) -> list[float]:
+    """Presentation times (seconds) of the video's keyframes, where a player can start decoding."""
+    done = run_ffmpeg(
+        ["-skip_frame", "nokey", "-i", str(video), "-map", "0:v:0", "-vf", "showinfo", "-fps_mode", "passthrough",
+         "-f", "null", "-"],
+        what=f"reading the keyframes of {video}",
+        quiet=False,
+    )  # fmt: skip
+    return [float(t) for _, t in _SHOWINFO.findall(done.stderr.decode("utf-8", "replace"))]
+
+
 def frame_times(video: Path) -> list[tuple[int, float]]:
     """(frame number, presentation time in seconds) of every decoded video frame."""
     done = run_ffmpeg(
