@@ -70,8 +70,8 @@ def test_groups_hold_one_to_four_words_break_at_punctuation_and_sit_on_the_globa
     second = words("one two three four five six", start=0.1)
     # WHEN grouped
     groups = build_caption_groups([(timeline.spans[0], first), (timeline.spans[1], second)], FPS)
-    # THEN a comma ends a group, no group has more than 4 words, none crosses a segment
-    assert [g.text for g in groups][:2] == ["Hello,", "world of tiny words"]
+    # THEN a comma ends a group, no group has more than 4 words (nor leaves a lone word), none crosses a segment
+    assert [g.text for g in groups][:3] == ["Hello,", "world of tiny", "words here"]
     assert all(1 <= len(g.words) <= MAX_WORDS_PER_GROUP for g in groups)
     assert all(g.start_frame < g.end_frame for g in groups)
     # AND the first group starts on its first word's snapped start; segment 2's at 45 + its word's start
@@ -81,6 +81,27 @@ def test_groups_hold_one_to_four_words_break_at_punctuation_and_sit_on_the_globa
     assert all(45 <= g.start_frame and g.end_frame <= 135 for g in later)
     # AND groups never overlap
     assert all(a.end_frame <= b.start_frame for a, b in zip(groups, groups[1:], strict=False))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("and walks a figure eight", ["and walks a", "figure eight"]),
+        ("robots built like bees were used to test it, then",
+         ["robots built like bees", "were used to", "test it,", "then"]),  # fmt: skip
+        ("Her sisters follow closely,", ["Her sisters", "follow closely,"]),
+        ("Later, robots built like bees", ["Later,", "robots built like bees"]),
+        # the last word cannot join the one before it when the two would be too long for a caption
+        ("a b c extraordinarily unbelievable", ["a b c extraordinarily", "unbelievable"]),
+    ],
+)
+def test_a_phrase_never_ends_on_a_lone_word_when_the_group_before_can_lend_one(text, expected):
+    # GIVEN a phrase whose words would fill groups of four leaving its last word alone
+    timeline = build_timeline([(0, 10.0)], FPS)
+    # WHEN grouped
+    groups = build_caption_groups([(timeline.spans[0], words(text))], FPS)
+    # THEN the group before lends it a word; a phrase of one word (up to its punctuation) stays one group
+    assert [g.text for g in groups] == expected
 
 
 def test_a_long_pause_splits_a_group_and_words_beyond_the_clip_are_clamped():

@@ -144,25 +144,41 @@ def _segment_words(span: SegmentSpan, words: list[WordTiming], fps: int) -> list
     return placed
 
 
-def _starts_new_group(group: list[CaptionWord], word: CaptionWord, fps: int) -> bool:
-    if not group:
-        return False
-    previous = group[-1]
-    units = _units(join_words([w.text for w in group] + [word.text]))
-    return (
-        len(group) >= MAX_WORDS_PER_GROUP
-        or bool(_ENDS_PHRASE.search(previous.text))
-        or units > MAX_UNITS_PER_GROUP
-        or (word.start_frame - previous.end_frame) > PAUSE_SPLIT_SECONDS * fps
-    )
+def _ends_phrase(previous: CaptionWord, word: CaptionWord, fps: int) -> bool:
+    """Whether a group must end between these two words: after punctuation, or at a long pause."""
+    pause = word.start_frame - previous.end_frame
+    return bool(_ENDS_PHRASE.search(previous.text)) or pause > PAUSE_SPLIT_SECONDS * fps
+
+
+def _phrases(words: list[CaptionWord], fps: int) -> list[list[CaptionWord]]:
+    phrases: list[list[CaptionWord]] = []
+    for word in words:
+        if not phrases or _ends_phrase(phrases[-1][-1], word, fps):
+            phrases.append([])
+        phrases[-1].append(word)
+    return phrases
+
+
+def _fits(words: list[CaptionWord]) -> bool:
+    return len(words) <= MAX_WORDS_PER_GROUP and _units(join_words([w.text for w in words])) <= MAX_UNITS_PER_GROUP
+
+
+def _phrase_groups(phrase: list[CaptionWord]) -> list[list[CaptionWord]]:
+    """A phrase cut into groups filled in reading order (at most MAX_WORDS_PER_GROUP words and
+    MAX_UNITS_PER_GROUP units, a longer word alone), except that its last word is never left alone:
+    "and walks a figure | eight" becomes "and walks a | figure eight"."""
+    groups: list[list[CaptionWord]] = []
+    for word in phrase:
+        if not groups or not _fits([*groups[-1], word]):
+            groups.append([])
+        groups[-1].append(word)
+    if len(groups) > 1 and len(groups[-1]) == 1 and len(groups[-2]) >= 3 and _fits([groups[-2][-1], *groups[-1]]):
+        groups[-1].insert(0, groups[-2].pop())
+    return groups
 
 
 def _groups_of(segment_index: int, words: list[CaptionWord], segment_end: int, fps: int) -> list[CaptionGroup]:
-    chunks: list[list[CaptionWord]] = []
-    for word in words:
-        if not chunks or _starts_new_group(chunks[-1], word, fps):
-            chunks.append([])
-        chunks[-1].append(word)
+    chunks = [group for phrase in _phrases(words, fps) for group in _phrase_groups(phrase)]
     groups = []
     for position, chunk in enumerate(chunks):
         start = chunk[0].start_frame
@@ -178,7 +194,8 @@ def _groups_of(segment_index: int, words: list[CaptionWord], segment_end: int, f
 
 
 def build_caption_groups(segments: list[tuple[SegmentSpan, list[WordTiming]]], fps: int) -> list[CaptionGroup]:
-    """1-4 words per group, broken at punctuation, long pauses and ~two lines of text; each group shown
+    """1-4 words per group, broken at punctuation, long pauses and ~two lines of text (a phrase's last
+    word not left alone when the group before can lend it one); each group shown
     from its first word's start to its last word's end on the video's timeline, snapped to frames
     (a gap shorter than BRIDGE_GAP_SECONDS before the next group is bridged, to avoid flashing)."""
     groups: list[CaptionGroup] = []
