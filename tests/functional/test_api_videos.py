@@ -40,7 +40,7 @@ def test_the_sample_post_event_queues_a_video_and_starts_one_execution_named_aft
     assert record.status == "queued" and record.request.duration_seconds == 15
 
 
-def test_a_topic_in_another_language_than_english_is_accepted_with_a_note_on_the_offline_outline(cloud):
+def test_a_topic_in_another_language_than_english_is_accepted_with_a_note_on_the_offline_outline_kept_for_reads(cloud):
     # GIVEN a deployment without an OpenAI key: the offline model writes the narration, in English only
     assert not cloud.settings.use_openai
     # WHEN a Spanish video is asked for a topic, and another for a Spanish script of the caller's own
@@ -54,6 +54,10 @@ def test_a_topic_in_another_language_than_english_is_accepted_with_a_note_on_the
     assert "English" in note and "es voice" in note and "`script`" in note
     # AND the caller's own script needs no note
     assert answers[1]["notes"] == []
+    # AND reading the videos later gives the same notes (a caller that polls sees them too)
+    for answer in answers:
+        read = cloud.call("GET", f"/videos/{answer['video_id']}")
+        assert read.status == 200 and read.body["notes"] == answer["notes"]
 
 
 def test_get_video_answers_the_contract_while_queued_and_after_success(cloud):

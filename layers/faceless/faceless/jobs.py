@@ -102,6 +102,7 @@ class JobRecord(BaseModel):
     cost_usd: float | None = None
     estimated_cost_usd: float | None = None
     error: JobError | None = None
+    notes: list[str] = Field(default_factory=list)  # told to the caller with the 202 and on every read
 
 
 class JobPage(BaseModel):

@@ -54,6 +54,7 @@ class VideoView(BaseModel):
     cost_usd: float | None
     estimated_cost_usd: float | None = None
     error: JobError | None
+    notes: list[str] = Field(default_factory=list)  # as in the 202 to `POST /videos`
 
 
 class VideoSummary(BaseModel):

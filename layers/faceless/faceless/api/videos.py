@@ -126,15 +126,21 @@ def submit_video(
         started = _start(ctx, submission)
     video_id = started["video_id"]
     logger.set_correlation_id(video_id)
-    note = None
-    if not ctx.settings.use_openai:  # the offline model writes the narration (imported only then: cold start)
-        from faceless.providers.llm.offline import english_outline_note
-
-        note = english_outline_note(request, "send your own `script`.")
     return Accepted(
         video_id=video_id, status_url=f"{base_url}/videos/{video_id}", estimated_cost_usd=started["estimated_cost_usd"],
-        notes=[note] if note else [],
+        notes=started.get("notes", []),  # an idempotent replay stored before notes existed has none
     )  # fmt: skip
+
+
+def _notes(ctx: ApiContext, request: VideoRequest) -> list[str]:
+    """What the caller should know about how this video will be made."""
+    if ctx.settings.use_openai:
+        return []
+    # the offline model writes the narration (its module imported only then: cold start)
+    from faceless.providers.llm.offline import english_outline_note
+
+    note = english_outline_note(request, "send your own `script`.")
+    return [note] if note else []
 
 
 def _start(ctx: ApiContext, submission: dict[str, Any]) -> dict[str, Any]:
@@ -143,8 +149,12 @@ def _start(ctx: ApiContext, submission: dict[str, Any]) -> dict[str, Any]:
     request = VideoRequest.model_validate(submission["request"])
     video_id = new_video_id()
     estimate = estimate_request_cost(request, ctx.settings)
+    notes = _notes(ctx, request)
     ctx.jobs.create(
-        JobRecord(tenant_id=tenant_id, video_id=video_id, stage="queued", request=request, estimated_cost_usd=estimate)
+        JobRecord(
+            tenant_id=tenant_id, video_id=video_id, stage="queued", request=request, estimated_cost_usd=estimate,
+            notes=notes,
+        )  # fmt: skip
     )
     try:
         ctx.executions.start(JobInput(job_id=video_id, tenant_id=tenant_id, request=request))
@@ -155,7 +165,7 @@ def _start(ctx: ApiContext, submission: dict[str, Any]) -> dict[str, Any]:
         ctx.jobs.fail(tenant_id, video_id, JobError(error=type(error).__name__, cause="the video could not be started"))
         raise DependencyUnavailableError("the video could not be started; try again in a moment") from error
     record_video_requested()
-    return {"video_id": video_id, "estimated_cost_usd": estimate}
+    return {"video_id": video_id, "estimated_cost_usd": estimate, "notes": notes}
 
 
 def _idempotent_start(ctx: ApiContext):
@@ -218,6 +228,7 @@ def video_view(ctx: ApiContext, record: JobRecord, base_url: str) -> VideoView:
         cost_usd=record.cost_usd,
         estimated_cost_usd=record.estimated_cost_usd,
         error=record.error,
+        notes=record.notes,
     )
 
 
