@@ -4,9 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from faceless.errors import RenderError
+
+_WIDE_GREY_MODES = {"I", "I;16", "I;16L", "I;16B", "I;16N"}  # 16-bit (or 32-bit integer) greyscale
+
+
+def _eight_bit_grey(image: Image.Image) -> Image.Image:
+    """A wide greyscale picture (a 16-bit PNG opens as I;16) scaled to 8 bits: Pillow's own conversion
+    to RGB clips every value over 255, so such a picture came out almost all white."""
+    values = np.asarray(image, dtype=np.float64)
+    top = 255.0 if image.mode == "I" and values.max(initial=0) <= 255 else 65535.0
+    return Image.fromarray(np.clip(np.rint(values * (255.0 / top)), 0, 255).astype(np.uint8), "L")
 
 
 def load_rgb(path: Path) -> Image.Image:
@@ -19,6 +30,8 @@ def load_rgb(path: Path) -> Image.Image:
         raise RenderError(f"image not found: {path}") from exc
     except (UnidentifiedImageError, OSError, ValueError) as exc:
         raise RenderError(f"cannot read image {path}: {exc}") from exc
+    if image.mode in _WIDE_GREY_MODES:
+        image = _eight_bit_grey(image)
     if image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info):
         background = Image.new("RGB", image.size, (0, 0, 0))
         background.paste(image.convert("RGBA"), mask=image.convert("RGBA").getchannel("A"))
