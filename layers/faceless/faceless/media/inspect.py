@@ -32,22 +32,13 @@ def decode_frames(
     return np.frombuffer(done.stdout, np.uint8).reshape(shape)
 
 
-def key_frame_times(video: Path) -> list[float]:
-    """Presentation times (seconds) of the video's keyframes, where a player can start decoding."""
+def frame_times(video: Path, keyframes_only: bool = False) -> list[tuple[int, float]]:
+    """(frame number, presentation time in seconds) of every decoded video frame, or of the keyframes
+    only (where a player can start decoding; numbered among themselves)."""
+    skip = ["-skip_frame", "nokey"] if keyframes_only else []
     done = run_ffmpeg(
-        ["-skip_frame", "nokey", "-i", str(video), "-map", "0:v:0", "-vf", "showinfo", "-fps_mode", "passthrough",
-         "-f", "null", "-"],
-        what=f"reading the keyframes of {video}",
-        quiet=False,
-    )  # fmt: skip
-    return [float(t) for _, t in _SHOWINFO.findall(done.stderr.decode("utf-8", "replace"))]
-
-
-def frame_times(video: Path) -> list[tuple[int, float]]:
-    """(frame number, presentation time in seconds) of every decoded video frame."""
-    done = run_ffmpeg(
-        ["-i", str(video), "-map", "0:v:0", "-vf", "showinfo", "-f", "null", "-"],
-        what=f"reading the frame times of {video}",
+        [*skip, "-i", str(video), "-map", "0:v:0", "-vf", "showinfo", "-f", "null", "-"],
+        what=f"reading the {'keyframe' if keyframes_only else 'frame'} times of {video}",
         quiet=False,
     )
     return [(int(n), float(t)) for n, t in _SHOWINFO.findall(done.stderr.decode("utf-8", "replace"))]
