@@ -106,4 +106,4 @@ def test_post_poll_and_download_a_15_second_video_over_http(served, tmp_path):
     # AND the server logged each request on stderr, and stops cleanly on SIGTERM
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=20) == 0
-    assert f"POST /videos 202" in process.stderr.read()
+    assert "POST /videos 202" in process.stderr.read()

@@ -24,7 +24,6 @@ from faceless.providers.images.gemini import GeminiImageGenerator
 from faceless.providers.images.openai_images import OpenAIImageGenerator
 from faceless.runner.embedded import EmbeddedRunner, LambdaContext
 from faceless.runner.project import Project
-from faceless.settings import Settings
 from tests.fakes.images_server import ErrorReply, FakeImagesServer, GeminiBlocked, GeminiTextOnly, ImageOf
 
 ROOT = Path(__file__).resolve().parents[2]

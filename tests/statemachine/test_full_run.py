@@ -13,6 +13,7 @@ from faceless.media.probe import probe
 from faceless.models import VideoRequest
 from faceless.runner.embedded import EmbeddedRunner
 from faceless.runner.local import make_video
+from tests.statemachine.pictures import assert_thumbnail_made_from_a_clean_scene
 
 pytestmark = pytest.mark.slow
 
@@ -56,6 +57,16 @@ def test_all_six_outputs_are_next_to_each_other(finished):
     for name in ("video.mp4", "captions.srt", "captions.vtt", "thumbnail.jpg", "script.json", "metadata.json"):
         assert (folder / name).is_file(), name
         assert (folder / name).stat().st_size > 0, name
+
+
+def test_the_thumbnail_sets_the_title_on_a_scene_without_the_cards_own_words(finished):
+    # GIVEN the offline cards, each with its key words set on it, and their scenes stored without them
+    run, folder = finished
+    images = [i.result for i in run.execution.invocations if i.function == "ImageFunction"]
+    assert images and all(image["clean_key"].endswith(".clean.jpg") for image in images)
+    # WHEN the thumbnail is compared with every stored picture above the title
+    # THEN it was made from a scene without words, not from a card with its headline
+    assert_thumbnail_made_from_a_clean_scene(folder)
 
 
 def test_video_has_the_right_size_codecs_and_the_narrations_duration(finished):

@@ -11,6 +11,7 @@ from faceless.media.probe import probe
 from faceless.models import VideoRequest
 from faceless.runner.embedded import EmbeddedRunner
 from faceless.runner.local import make_video
+from tests.statemachine.pictures import assert_thumbnail_made_from_a_clean_scene
 
 pytestmark = pytest.mark.slow
 
@@ -43,3 +44,6 @@ def test_per_segment_render_fans_out_clips_and_joins_them_without_gaps(tmp_path)
     assert info.frames == sum(i.result["frames"] for i in clips)
     assert abs(info.duration_seconds - info.frames / 30) <= 1 / 30
     assert {t.stage for t in run.metadata.timings} >= {"render", "assemble"}
+    # AND the thumbnail (made by Finish, which fetches only the strongest segment's pictures) sets the
+    # title on that card's scene without its words
+    assert_thumbnail_made_from_a_clean_scene(folder)

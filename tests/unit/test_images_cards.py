@@ -120,6 +120,30 @@ def test_headline_is_drawn_in_the_upper_middle_and_leaves_the_caption_zone_alone
     assert not changed[int(0.62 * height):].any()
 
 
+def test_a_card_with_a_headline_also_gives_its_scene_without_it_for_the_thumbnail() -> None:
+    # GIVEN a card whose narration has key words, and the same card drawn with no text
+    card = CardImageGenerator().generate(_request(shot=Shot.aerial, art_style=ArtStyle.documentary))
+    with_text = _decode(card.data) @ LUMA
+    without_text = _luminance(ArtStyle.documentary, Shot.aerial, "")
+    headline = np.abs(with_text - without_text) > 0
+    # WHEN its clean picture is decoded
+    assert card.clean_data is not None and card.clean_data[:3] == b"\xff\xd8\xff"  # a JPEG
+    clean = _decode(card.clean_data) @ LUMA
+    # THEN it is the scene without the headline (JPEG-close), at the same size
+    assert clean.shape == with_text.shape
+    assert np.abs(clean - without_text).mean() < 3  # the grain costs JPEG ~2 levels
+    # AND where the headline was drawn, it shows the scene, not the words
+    assert np.abs(clean - without_text)[headline].mean() * 8 < np.abs(clean - with_text)[headline].mean()
+
+
+def test_a_card_with_no_words_set_on_it_has_no_separate_clean_picture() -> None:
+    # GIVEN narration with no word the card can set (none at all, or only in a script Anton lacks)
+    for text in ("", "古代の森には未知の生き物が住んでいる"):
+        # WHEN its card is drawn
+        # THEN the card itself is clean: nothing else is stored for the thumbnail
+        assert CardImageGenerator().generate(_request(text=text)).clean_data is None
+
+
 @pytest.mark.parametrize("width,height", [(1080, 1920), (1080, 1080), (1920, 1080)])
 def test_the_headline_stays_inside_what_every_camera_motion_shows(width: int, height: int) -> None:
     # GIVEN the most any segment's camera zooms (checked against the motions themselves), and so the

@@ -33,6 +33,7 @@ from tests.unit.media_inputs import write_wav
 W, H, FPS = 180, 320, 30
 VOICES = ((1.01, 22050), (0.77, 16000), (1.23, 44100))  # seconds, sample rate: none on a frame boundary
 LEVELS = (50, 200, 120)  # mean brightness of each segment's picture: the cuts are easy to find
+CLEAN_LEVELS = (85, 240, 15)  # each picture's "without words" version (flat): the thumbnail's
 BURST = 0.25  # each voice starts with a tone burst at its first sample, then silence
 
 
@@ -42,6 +43,11 @@ def textured(path: Path, level: int, seed: int) -> Path:
     big = np.kron(noise, np.ones((8, 8, 1)))  # 720x480 blocks: texture that shows sub-pixel motion
     image = np.clip(level + 35 * big, 0, 255).astype(np.uint8)
     Image.fromarray(image).filter(ImageFilter.GaussianBlur(2)).save(path)
+    return path
+
+
+def flat(path: Path, level: int) -> Path:
+    Image.new("RGB", (480, 720), (level, level, level)).save(path)
     return path
 
 
@@ -58,6 +64,7 @@ def job(tmp_path_factory) -> AssemblyJob:
                 image_path=textured(folder / f"image{index}.png", level, index),
                 voice_path=write_wav(folder / f"voice{index}.wav", voice, rate),
                 words=[WordTiming(word=f"word{index}", start=0.0, end=BURST)],
+                clean_image_path=flat(folder / f"clean{index}.jpg", CLEAN_LEVELS[index]),
             )
         )
     return AssemblyJob(segments=segments, width=W, height=H, fps=FPS, title="Paths", workdir=folder / "unused")
@@ -169,17 +176,20 @@ def test_the_cloud_steps_called_one_by_one_make_the_same_video(job, renders, tmp
     ]  # fmt: skip
 
 
-def test_both_paths_make_the_same_thumbnail_from_the_strongest_picture(job, renders):
-    # GIVEN the pictures' strengths as a thumbnail scores them from their files
+def test_both_paths_make_the_same_thumbnail_from_the_strongest_picture_without_its_words(job, renders):
+    # GIVEN the pictures' strengths as a thumbnail scores them from their files, and each picture's
+    # version without the words its provider set on it
     strengths = [image_strength(s.image_path) for s in job.segments]
     strongest = int(np.argmax(strengths))
     # WHEN both paths rendered (each scores a picture while decoding it for the frames)
     thumbnails = [np.asarray(Image.open(r.thumbnail_path).convert("L"), dtype=float) for r in renders.values()]
     # THEN they made the same thumbnail
     assert np.abs(thumbnails[0] - thumbnails[1]).max() == 0
-    # AND it is the strongest picture: its top (above the title's shade) has that picture's brightness
+    # AND it is the strongest picture's version without words: its top (above the title's shade) has
+    # that version's brightness, not the picture's own nor any other's
     top = thumbnails[0][: H // 4].mean()
-    assert int(np.argmin([abs(top - level) for level in LEVELS])) == strongest
+    levels = [*LEVELS, *CLEAN_LEVELS]
+    assert int(np.argmin([abs(top - level) for level in levels])) == len(LEVELS) + strongest
 
 
 def test_a_rendered_clip_scores_its_picture_as_the_file_would_be_scored(job, tmp_path):

@@ -251,6 +251,7 @@ class ImageAsset(Contract):
     model: str = ""
     reused_from: int | None = None
     cached: bool = False  # from the paid-call cache: not paid again
+    clean_key: str | None = None  # the picture without the words its provider set on it (thumbnail)
 
 
 class VoiceAsset(Contract):

@@ -41,7 +41,7 @@ from faceless.models import (
 )
 from faceless.planning import make_plan
 from faceless.providers.base import ImageRequest, SpeechRequest
-from faceless.store import get_json, put_json
+from faceless.store import BlobStore, get_json, put_json
 from faceless.jobs import media_percent, report_progress, usage_from_metadata
 from faceless.observability import record_video_failed, record_video_succeeded
 
@@ -201,6 +201,11 @@ def image_key(job: JobSpec, index: int) -> str:
     return job.key("images", f"{index:02d}.png")
 
 
+def clean_image_key(job: JobSpec, index: int) -> str:
+    """The picture without the words its provider set on it (offline cards): the thumbnail's background."""
+    return job.key("images", f"{index:02d}.clean.jpg")
+
+
 def make_image(event: SegmentStepInput, services: Services) -> ImageAsset:
     job, segment = event.job, event.segment
     width, height = job.plan.width, job.plan.height
@@ -230,6 +235,9 @@ def make_image(event: SegmentStepInput, services: Services) -> ImageAsset:
             )
         )
         key = services.store.put_bytes(image_key(job, segment.index), image.data, "image/png")
+        clean_key = None
+        if image.clean_data is not None:
+            clean_key = services.store.put_bytes(clean_image_key(job, segment.index), image.clean_data, "image/jpeg")
     _media_progress(services, job)
     # the provider's native size, kept as drawn: assembly cover-fits it to the output (never stretched)
     return ImageAsset(
@@ -240,6 +248,7 @@ def make_image(event: SegmentStepInput, services: Services) -> ImageAsset:
         provider=image.provider,
         model=image.model,
         cached=image.cached,
+        clean_key=clean_key,
     )
 
 
@@ -296,6 +305,7 @@ def assemble(event: AssembleInput, services: Services) -> Outputs:
                             image_path=store.local_path(m.image.key),
                             voice_path=store.local_path(m.voice.key),
                             words=m.voice.words,
+                            clean_image_path=_clean_image_path(store, media, m),
                         )
                         for m in media
                     ],
@@ -372,6 +382,7 @@ def finish_step(event: FinishInput, services: Services) -> Outputs:
                             words=m.voice.words,
                             image_path=store.local_path(m.image.key) if m.voice.index == best else None,
                             image_score=clips[m.voice.index].image_score,
+                            clean_image_path=_clean_image_path(store, media, m) if m.voice.index == best else None,
                         )
                         for m in media
                     ],
@@ -391,6 +402,15 @@ def _ordered_media(media: list[SegmentMedia], segments: list[Segment]) -> list[S
     if len(ordered) != len(segments):
         raise InvalidRequestError(f"assembly got {len(ordered)} media for {len(segments)} segments")
     return ordered
+
+
+def _clean_image_path(store: BlobStore, media: list[SegmentMedia], item: SegmentMedia) -> Path | None:
+    """The segment's picture without the words its provider set on it, if there is one (a reused
+    picture's is that of the segment that drew it)."""
+    key = item.image.clean_key
+    if key is None and item.image.reused_from is not None:
+        key = next((m.image.clean_key for m in media if m.image.index == item.image.reused_from), None)
+    return store.local_path(key) if key is not None else None
 
 
 def _publish(services: Services, job: JobSpec, script: Script, segments: list[Segment], result, render_seconds: float) -> Outputs:

@@ -98,6 +98,7 @@ class AssemblySegment(BaseModel):
     image_path: Path  # any size or aspect: cover-fitted, never stretched
     voice_path: Path  # mono WAV (or anything ffmpeg reads), any sample rate
     words: list[WordTiming] = Field(default_factory=list)  # seconds from this clip's start
+    clean_image_path: Path | None = None  # the picture without words set on it: the thumbnail's, if given
 
 
 class AssemblyJob(_Frame):
@@ -158,6 +159,7 @@ class FinishSegment(BaseModel):
     words: list[WordTiming] = Field(default_factory=list)
     image_path: Path | None = None  # needed for the segment(s) that may give the thumbnail
     image_score: float | None = None  # ClipResult.image_score: then only the best image is read
+    clean_image_path: Path | None = None  # the picture without words set on it: the thumbnail's, if given
 
 
 class FinishSpec(_Frame):
@@ -378,18 +380,20 @@ def render_clip(spec: ClipRenderSpec) -> ClipResult:
     )
 
 
-def _best_image(candidates: list[tuple[int, Path | None, float | None]]) -> Path:
-    """The strongest picture among (segment index, image, known score or None); only that one must exist."""
+def _best_image(candidates: list[tuple[int, Path | None, Path | None, float | None]]) -> Path:
+    """The thumbnail's picture: the strongest among (segment index, image, the image without the words
+    its provider set on it or None, known score or None), in its clean version when there is one (the
+    title is set on it: a picture's own words would compete with it). Only that file must exist."""
     scored = [
-        (score if score is not None else image_strength(image), index, image)
-        for index, image, score in candidates
+        (score if score is not None else image_strength(image), index, clean or image)
+        for index, image, clean, score in candidates
         if image is not None
     ]
     if not scored:
         raise RenderError("no segment image given for the thumbnail")
-    _, index, image = max(scored, key=lambda row: row[0])
-    _require_files([(f"segment {index}: image", image)])
-    return image
+    _, index, picture = max(scored, key=lambda row: row[0])
+    _require_files([(f"segment {index}: image", picture)])
+    return picture
 
 
 def finish(spec: FinishSpec) -> AssemblyResult:
@@ -409,7 +413,7 @@ def finish(spec: FinishSpec) -> AssemblyResult:
         scratch = Path(scratch_name)
         _, srt, vtt = _captions_and_files(timeline, [s.words for s in segments], spec.fps, spec.language, workdir)
         cover = _Background(  # the thumbnail is made while ffmpeg mixes the sound
-            _thumbnail, _best_image([(s.index, s.image_path, s.image_score) for s in segments]),
+            _thumbnail, _best_image([(s.index, s.image_path, s.clean_image_path, s.image_score) for s in segments]),
             spec.title, spec.language, spec.width, spec.height, scratch, workdir / "thumbnail.jpg",
         )  # fmt: skip
         try:
@@ -462,6 +466,7 @@ def _assemble_per_segment(job: AssemblyJob, workdir: Path, seed: str) -> Assembl
                     FinishSegment(
                         index=r.index, clip_path=r.clip_path, frames=r.frames, voice_path=s.voice_path,
                         words=s.words, image_path=s.image_path, image_score=r.image_score,
+                        clean_image_path=s.clean_image_path,
                     )  # fmt: skip
                     for r, s in zip(results, job.segments, strict=True)
                 ],
@@ -487,7 +492,7 @@ class _CoverWhenScored:
         if len(self._scores) == len(self._job.segments) and self._background is None:
             job = self._job
             scored = zip(job.segments, self._scores, strict=True)
-            best = _best_image([(s.index, s.image_path, score) for s, score in scored])
+            best = _best_image([(s.index, s.image_path, s.clean_image_path, score) for s, score in scored])
             self._background = _Background(
                 _thumbnail, best, job.title, job.language, job.width, job.height, self._scratch, self._target
             )

@@ -62,6 +62,9 @@ class ImageRequest(BaseModel):
 
 class GeneratedImage(BaseModel):
     data: bytes  # PNG or JPEG bytes
+    # the same picture before the provider set words on it (PNG or JPEG), if it did: the thumbnail sets
+    # the title on this one, so the two texts never compete
+    clean_data: bytes | None = None
     width: int
     height: int
     provider: str

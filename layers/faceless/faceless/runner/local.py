@@ -5,7 +5,6 @@ from __future__ import annotations
 import secrets
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from faceless.bootstrap import Services
 from faceless.models import JobInput, JobResult, Metadata, VideoRequest

@@ -10,6 +10,7 @@ stays visible). The output size *is* the native size, so nothing is ever stretch
 from __future__ import annotations
 
 import hashlib
+import io
 import math
 import re
 import struct
@@ -775,15 +776,28 @@ def _grain(rng: np.random.Generator, width: int, height: int, strength: float) -
     return first + rng.integers(-reach, reach + 1, (height, width), dtype=np.int16)
 
 
-def render_card(request: ImageRequest) -> Image.Image:
+def render_card_layers(request: ImageRequest) -> tuple[Image.Image, Image.Image | None]:
+    """(the card, the same scene without its headline, or None when no words were set on it)."""
     _validate(request)
     rng = np.random.default_rng(_seed(request))
     image = paint_scene(request, rng)
+    scene = None
     with _FONT_LOCK:  # FreeType faces are shared through the cache and are not thread-safe
         words = [word for word in key_words(request.text) if _renderable(word)]
         if words:
+            scene = image.copy()
             _draw_headline(image, words, PALETTES[ArtStyle(request.art_style)])
-    return image
+    return image, scene
+
+
+def render_card(request: ImageRequest) -> Image.Image:
+    return render_card_layers(request)[0]
+
+
+def encode_jpeg(image: Image.Image, quality: int = 92) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=quality)
+    return buffer.getvalue()
 
 
 class CardImageGenerator:
@@ -792,6 +806,9 @@ class CardImageGenerator:
     name = PROVIDER_NAME
 
     def generate(self, request: ImageRequest) -> GeneratedImage:
-        image = render_card(request)
+        image, scene = render_card_layers(request)
+        # the scene without the headline is only ever a thumbnail's background: a JPEG (~8 ms to write
+        # against the PNG's ~76 ms) is plenty, and the thumbnail is a JPEG anyway
         return GeneratedImage(data=encode_png(np.asarray(image)), width=image.width, height=image.height,
+                              clean_data=encode_jpeg(scene) if scene is not None else None,
                               provider=PROVIDER_NAME, model=MODEL_NAME)
