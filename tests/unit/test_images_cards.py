@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import itertools
-import time
 from functools import lru_cache
 
 import numpy as np
@@ -189,21 +188,6 @@ def test_key_words_are_deduplicated_case_insensitively() -> None:
     # THEN it is chosen once, as first written
     assert [word.lower() for word in words].count("volcanoes") == 1
     assert words[0] == "Volcanoes"
-
-
-def test_a_vertical_card_is_fast() -> None:
-    # GIVEN a full-size vertical card
-    generator = CardImageGenerator()
-    request = _request(width=1080, height=1920, shot=Shot.aerial)
-    generator.generate(request)  # warm the font cache
-    # WHEN it is generated (best of three, so a busy machine does not fail the test)
-    timings = []
-    for _ in range(3):
-        start = time.perf_counter()
-        generator.generate(request)
-        timings.append(time.perf_counter() - start)
-    # THEN it takes well under half a second
-    assert min(timings) < 0.5, timings
 
 
 @pytest.mark.parametrize("width,height", [(0, 100), (100, 8), (9000, 100)])
