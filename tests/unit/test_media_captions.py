@@ -93,10 +93,14 @@ def test_groups_hold_one_to_four_words_break_at_punctuation_and_sit_on_the_globa
         ("Later, robots built like bees", ["Later,", "robots built like bees"]),
         # the last word cannot join the one before it when the two would be too long for a caption
         ("a b c extraordinarily unbelievable", ["a b c extraordinarily", "unbelievable"]),
+        # a number stays with the word before it
+        ("Apple now sells iPhone 15 everywhere", ["Apple now sells", "iPhone 15 everywhere"]),
+        ("the crew landed in 1969 after years", ["the crew landed", "in 1969 after years"]),
+        ("عادت مركبة الفضاء أبولو ١١ إلى الأرض", ["عادت مركبة الفضاء", "أبولو ١١ إلى الأرض"]),
     ],
 )
-def test_a_phrase_never_ends_on_a_lone_word_when_the_group_before_can_lend_one(text, expected):
-    # GIVEN a phrase whose words would fill groups of four leaving its last word alone
+def test_neither_a_phrase_s_last_word_nor_a_number_is_cut_off_from_the_word_before_when_it_can_be_lent(text, expected):
+    # GIVEN a phrase whose words would fill groups of four leaving its last word (or a number) alone
     timeline = build_timeline([(0, 10.0)], FPS)
     # WHEN grouped
     groups = build_caption_groups([(timeline.spans[0], words(text))], FPS)

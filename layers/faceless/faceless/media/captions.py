@@ -163,14 +163,25 @@ def _fits(words: list[CaptionWord]) -> bool:
     return len(words) <= MAX_WORDS_PER_GROUP and _units(join_words([w.text for w in words])) <= MAX_UNITS_PER_GROUP
 
 
+def _is_number(text: str) -> bool:
+    """'15', '1969,', '2.0', '٢٠٢٤' (any script's digits), '3%': a number a caption keeps with its word."""
+    core = text.strip("\"'“”‘’«»()[]").rstrip(".,!?;:…%")
+    return bool(core) and all(char.isdigit() or char in ".,:/-" for char in core) and core[0].isdigit()
+
+
 def _phrase_groups(phrase: list[CaptionWord]) -> list[list[CaptionWord]]:
     """A phrase cut into groups filled in reading order (at most MAX_WORDS_PER_GROUP words and
-    MAX_UNITS_PER_GROUP units, a longer word alone), except that its last word is never left alone:
-    "and walks a figure | eight" becomes "and walks a | figure eight"."""
+    MAX_UNITS_PER_GROUP units, a longer word alone), except that a number never starts a group apart
+    from the word before it ("the new iPhone | 15" becomes "the new | iPhone 15", "on the moon in |
+    1969" "on the moon | in 1969") and a phrase's last word is never left alone ("and walks a figure |
+    eight" becomes "and walks a | figure eight")."""
     groups: list[list[CaptionWord]] = []
     for word in phrase:
         if not groups or not _fits([*groups[-1], word]):
-            groups.append([])
+            carried = []
+            if groups and len(groups[-1]) >= 2 and _is_number(word.text) and _fits([groups[-1][-1], word]):
+                carried = [groups[-1].pop()]
+            groups.append(carried)
         groups[-1].append(word)
     if len(groups) > 1 and len(groups[-1]) == 1 and len(groups[-2]) >= 3 and _fits([groups[-2][-1], *groups[-1]]):
         groups[-1].insert(0, groups[-2].pop())
@@ -195,7 +206,8 @@ def _groups_of(segment_index: int, words: list[CaptionWord], segment_end: int, f
 
 def build_caption_groups(segments: list[tuple[SegmentSpan, list[WordTiming]]], fps: int) -> list[CaptionGroup]:
     """1-4 words per group, broken at punctuation, long pauses and ~two lines of text (a phrase's last
-    word not left alone when the group before can lend it one); each group shown
+    word not left alone, nor a number cut off from the word before it, when the group before can lend
+    one); each group shown
     from its first word's start to its last word's end on the video's timeline, snapped to frames
     (a gap shorter than BRIDGE_GAP_SECONDS before the next group is bridged, to avoid flashing)."""
     groups: list[CaptionGroup] = []
