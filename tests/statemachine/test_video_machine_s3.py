@@ -51,7 +51,9 @@ def test_the_video_machine_keeps_every_blob_in_s3(s3_run):
     stored = keys("jobs/local/s3-job/")
     assert {"request.json", "status.json", "metadata.json", "music.wav"} <= stored
     segments = run.metadata.plan.segment_count
-    assert sum(1 for k in stored if k.startswith("images/")) == segments
+    assert sum(1 for k in stored if k.startswith("images/") and k.endswith(".png")) == segments
+    # (and each offline card's scene without its words, for the thumbnail)
+    assert sum(1 for k in stored if k.startswith("images/") and k.endswith(".clean.jpg")) == segments
     assert sum(1 for k in stored if k.startswith("voice/") and k.endswith(".wav")) == segments
     status = json.loads(boto3.client("s3").get_object(Bucket=BUCKET, Key="jobs/local/s3-job/status.json")["Body"].read())
     assert status["status"] == "succeeded"
