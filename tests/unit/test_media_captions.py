@@ -86,9 +86,11 @@ def test_groups_hold_one_to_four_words_break_at_punctuation_and_sit_on_the_globa
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("and walks a figure eight", ["and walks a", "figure eight"]),
+        # no lone last word, and no group ending on a word that leans on the next ("a", "to", "the")
+        ("and walks a figure eight", ["and walks", "a figure eight"]),
         ("robots built like bees were used to test it, then",
-         ["robots built like bees", "were used to", "test it,", "then"]),  # fmt: skip
+         ["robots built like bees", "were used", "to test it,", "then"]),  # fmt: skip
+        ("How honeybees tell each other where the flowers are.", ["How honeybees tell", "each other where", "the flowers are."]),
         ("Her sisters follow closely,", ["Her sisters", "follow closely,"]),
         ("Later, robots built like bees", ["Later,", "robots built like bees"]),
         # the last word cannot join the one before it when the two would be too long for a caption
@@ -99,12 +101,13 @@ def test_groups_hold_one_to_four_words_break_at_punctuation_and_sit_on_the_globa
         ("عادت مركبة الفضاء أبولو ١١ إلى الأرض", ["عادت مركبة الفضاء", "أبولو ١١ إلى الأرض"]),
     ],
 )
-def test_neither_a_phrase_s_last_word_nor_a_number_is_cut_off_from_the_word_before_when_it_can_be_lent(text, expected):
-    # GIVEN a phrase whose words would fill groups of four leaving its last word (or a number) alone
+def test_a_phrase_is_grouped_with_no_lone_word_no_number_cut_off_and_no_word_leaning_on_the_next(text, expected):
+    # GIVEN a phrase whose words, filled four to a group, would leave its last word alone, cut a number
+    # from its word or end a group on a word that leans on the next
     timeline = build_timeline([(0, 10.0)], FPS)
     # WHEN grouped
     groups = build_caption_groups([(timeline.spans[0], words(text))], FPS)
-    # THEN the group before lends it a word; a phrase of one word (up to its punctuation) stays one group
+    # THEN the groups are cut where a reader pauses; a phrase of one word (up to its punctuation) stays one group
     assert [g.text for g in groups] == expected
 
 

@@ -163,28 +163,75 @@ def _fits(words: list[CaptionWord]) -> bool:
     return len(words) <= MAX_WORDS_PER_GROUP and _units(join_words([w.text for w in words])) <= MAX_UNITS_PER_GROUP
 
 
+_NUMBER_WORDS = frozenset(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand "
+    "million billion".split()
+)
+
+
 def _is_number(text: str) -> bool:
-    """'15', '1969,', '2.0', '٢٠٢٤' (any script's digits), '3%': a number a caption keeps with its word."""
+    """'15', '1969,', '2.0', '٢٠٢٤' (any script's digits), '3%', 'eight': a number a caption keeps with
+    the word before it ("iPhone 15", "in 1969", "figure eight")."""
     core = text.strip("\"'“”‘’«»()[]").rstrip(".,!?;:…%")
+    if core.lower() in _NUMBER_WORDS:
+        return True
     return bool(core) and all(char.isdigit() or char in ".,:/-" for char in core) and core[0].isdigit()
 
 
+# Words that lean on the word after them (articles, prepositions, conjunctions, determiners): a caption
+# ending on one ("other where the | flowers are") reads as cut mid-thought. English, whose words these
+# are; where another language shares one ("a", "in") it leans forward there too.
+_LEANS_FORWARD = frozenset(
+    "a an the of to in on at for with from by into onto upon about over under between through after "
+    "before during without within across against among toward towards like than and or but nor so if "
+    "as because while although though when whose my your our their its his this these those each every "
+    "very not no".split()
+)
+_GROUP_COST = 1.0  # fewer, fuller groups
+_LEANING_END_COST = 2.0  # a group ends on a word that leans on the next one
+_NUMBER_CUT_COST = 2.0  # a number starts a group apart from the word before it ("iPhone | 15")
+_LONE_WORD_COST = 1.5  # a group of one word, in a phrase of several
+_SHORT_GROUP_COST = 0.05  # per (missing word)^2: of equal groupings, the more even one
+
+
+def _leans_forward(text: str) -> bool:
+    return text.strip("\"'“”‘’«»()[]").lower() in _LEANS_FORWARD
+
+
+def _group_cost(phrase: list[CaptionWord], start: int, end: int) -> float:
+    size = end - start
+    cost = _GROUP_COST + _SHORT_GROUP_COST * (MAX_WORDS_PER_GROUP - size) ** 2
+    if size == 1 and len(phrase) > 1:
+        cost += _LONE_WORD_COST
+    if end < len(phrase):
+        cost += _LEANING_END_COST if _leans_forward(phrase[end - 1].text) else 0.0
+        cost += _NUMBER_CUT_COST if _is_number(phrase[end].text) else 0.0
+    return cost
+
+
 def _phrase_groups(phrase: list[CaptionWord]) -> list[list[CaptionWord]]:
-    """A phrase cut into groups filled in reading order (at most MAX_WORDS_PER_GROUP words and
-    MAX_UNITS_PER_GROUP units, a longer word alone), except that a number never starts a group apart
-    from the word before it ("the new iPhone | 15" becomes "the new | iPhone 15", "on the moon in |
-    1969" "on the moon | in 1969") and a phrase's last word is never left alone ("and walks a figure |
-    eight" becomes "and walks a | figure eight")."""
-    groups: list[list[CaptionWord]] = []
-    for word in phrase:
-        if not groups or not _fits([*groups[-1], word]):
-            carried = []
-            if groups and len(groups[-1]) >= 2 and _is_number(word.text) and _fits([groups[-1][-1], word]):
-                carried = [groups[-1].pop()]
-            groups.append(carried)
-        groups[-1].append(word)
-    if len(groups) > 1 and len(groups[-1]) == 1 and len(groups[-2]) >= 3 and _fits([groups[-2][-1], *groups[-1]]):
-        groups[-1].insert(0, groups[-2].pop())
+    """A phrase cut into groups (at most MAX_WORDS_PER_GROUP words and MAX_UNITS_PER_GROUP units, a
+    longer word alone) at the least cost (`_group_cost`): as few groups as fit, none ending on a word
+    that leans on the next ("other where the | flowers are" is "each other where | the flowers are"),
+    no number cut off from the word before it ("iPhone | 15"), no lone last word ("and walks a figure |
+    eight" is "and walks | a figure eight"), even sizes where it costs nothing else; of equal costs,
+    the one whose first groups are fuller (reading order). Every grouping is tried: a phrase has few words."""
+    count = len(phrase)
+    best: list[tuple[float, int]] = [(0.0, count)] * (count + 1)  # from word i: (cost, end of its first group)
+    for start in range(count - 1, -1, -1):
+        best[start] = (float("inf"), start + 1)
+        for end in range(start + 1, count + 1):
+            if end > start + 1 and not _fits(phrase[start:end]):
+                break
+            cost = _group_cost(phrase, start, end) + best[end][0]
+            if cost <= best[start][0]:  # on a tie the longer first group wins
+                best[start] = (cost, end)
+    groups, start = [], 0
+    while start < count:
+        end = best[start][1]
+        groups.append(phrase[start:end])
+        start = end
     return groups
 
 
@@ -205,9 +252,9 @@ def _groups_of(segment_index: int, words: list[CaptionWord], segment_end: int, f
 
 
 def build_caption_groups(segments: list[tuple[SegmentSpan, list[WordTiming]]], fps: int) -> list[CaptionGroup]:
-    """1-4 words per group, broken at punctuation, long pauses and ~two lines of text (a phrase's last
-    word not left alone, nor a number cut off from the word before it, when the group before can lend
-    one); each group shown
+    """1-4 words per group, broken at punctuation, long pauses and ~two lines of text, and inside a
+    phrase where a reader pauses (no lone last word, no number cut off from its word, no group ending
+    on "the" or "to": see `_phrase_groups`); each group shown
     from its first word's start to its last word's end on the video's timeline, snapped to frames
     (a gap shorter than BRIDGE_GAP_SECONDS before the next group is bridged, to avoid flashing)."""
     groups: list[CaptionGroup] = []
