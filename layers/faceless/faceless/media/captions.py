@@ -163,6 +163,7 @@ def _fits(words: list[CaptionWord]) -> bool:
     return len(words) <= MAX_WORDS_PER_GROUP and _units(join_words([w.text for w in words])) <= MAX_UNITS_PER_GROUP
 
 
+_QUOTES_AND_BRACKETS = "\"'“”‘’«»()[]"  # around a word, not part of it
 _NUMBER_WORDS = frozenset(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
     "seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand "
@@ -173,7 +174,7 @@ _NUMBER_WORDS = frozenset(
 def _is_number(text: str) -> bool:
     """'15', '1969,', '2.0', '٢٠٢٤' (any script's digits), '3%', 'eight': a number a caption keeps with
     the word before it ("iPhone 15", "in 1969", "figure eight")."""
-    core = text.strip("\"'“”‘’«»()[]").rstrip(".,!?;:…%")
+    core = text.strip(_QUOTES_AND_BRACKETS).rstrip(".,!?;:…%")
     if core.lower() in _NUMBER_WORDS:
         return True
     return bool(core) and all(char.isdigit() or char in ".,:/-" for char in core) and core[0].isdigit()
@@ -196,7 +197,7 @@ _SHORT_GROUP_COST = 0.05  # per (missing word)^2: of equal groupings, the more e
 
 
 def _leans_forward(text: str) -> bool:
-    return text.strip("\"'“”‘’«»()[]").lower() in _LEANS_FORWARD
+    return text.strip(_QUOTES_AND_BRACKETS).lower() in _LEANS_FORWARD
 
 
 def _group_cost(phrase: list[CaptionWord], start: int, end: int) -> float:

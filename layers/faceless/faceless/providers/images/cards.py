@@ -790,10 +790,6 @@ def render_card_layers(request: ImageRequest) -> tuple[Image.Image, Image.Image 
     return image, scene
 
 
-def render_card(request: ImageRequest) -> Image.Image:
-    return render_card_layers(request)[0]
-
-
 def encode_jpeg(image: Image.Image, quality: int = 92) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="JPEG", quality=quality)
