@@ -2,7 +2,7 @@
 
 - a 1080x1920 card per shot (the PNG, plus the scene without its headline as a JPEG);
 - three minutes of ambient music, composed from nothing (the phrase cache cleared each run);
-- 60 s of espeak-ng narration with word timings (real-time factor).
+- the render bench's ~60 s narration by espeak-ng, with word timings (real-time factor).
 
     .venv/bin/python bench/providers.py [--runs 5]
 
@@ -26,16 +26,7 @@ from faceless.providers.base import ImageRequest, SpeechRequest  # noqa: E402
 from faceless.providers.images.cards import CardImageGenerator  # noqa: E402
 from faceless.providers.music.ambient import AmbientMusicComposer, render_loop  # noqa: E402
 from faceless.providers.speech.espeak import EspeakSynthesizer  # noqa: E402
-
-NARRATION = (
-    "Honeybees share the way to flowers with a dance. A forager returns to the hive and walks a figure "
-    "eight on the comb, waggling her body along the middle run. The angle of that run against straight "
-    "up tells the others the direction of the flowers against the sun. The length of the waggle tells "
-    "them how far to fly: about one second for every kilometre. Scientists filmed thousands of these "
-    "dances and decoded them, and robots built like bees were used to test it, and the hive followed "
-    "the robot. "
-)
-
+from render import NARRATION  # noqa: E402  (the render bench's fixed ~60 s narration)
 
 def median_seconds(work: Callable[[], object], runs: int) -> tuple[float, object]:
     result = work()  # warm-up: fonts, caches, the speech engine
@@ -69,8 +60,7 @@ def main() -> int:
     print(f"ambient music, 180 s from nothing: {seconds:.2f} s (real-time factor {seconds / 180:.4f})")
 
     speech = EspeakSynthesizer()
-    text = NARRATION * 2
-    seconds, spoken = median_seconds(lambda: speech.synthesize(SpeechRequest(text=text, language="en")), args.runs)
+    seconds, spoken = median_seconds(lambda: speech.synthesize(SpeechRequest(text=NARRATION, language="en")), args.runs)
     print(f"espeak-ng narration, {spoken.duration_seconds:.1f} s with {len(spoken.words)} word timings: "
           f"{seconds:.2f} s (real-time factor {seconds / spoken.duration_seconds:.4f})")
     return 0
