@@ -317,6 +317,31 @@ def test_a_caption_takes_at_most_two_balanced_lines_that_fit():
     assert len(lines) == 2 and scale < 1.0
 
 
+@pytest.mark.parametrize(
+    "caption, expected",
+    [
+        ("TELLS THE DISTANCE,", "TELLS / THE DISTANCE,"),  # not "TELLS THE / DISTANCE,"
+        ("VOTES WITH ITS FEET.", "VOTES / WITH ITS FEET."),  # not "VOTES WITH / ITS FEET."
+        ("IT SWARMS, THEN LEAVES", "IT SWARMS, / THEN LEAVES"),  # after the comma
+        ("NEARLY 12 500 BEES", "NEARLY / 12 500 BEES"),  # not "NEARLY 12 / 500 BEES"
+        ("SOME SIXTY THOUSAND", "SOME / SIXTY THOUSAND"),  # not "SOME SIXTY / THOUSAND"
+        ("A RICH PATCH RETURNS", "A RICH PATCH / RETURNS"),  # no boundary a list can see: the balanced split
+    ],
+)
+def test_a_two_line_caption_breaks_where_a_reader_pauses(caption, expected):
+    from faceless.media.captions import break_lines
+
+    # GIVEN a caption too wide for one line in the bold 9:16 style
+    words_ = caption.split()
+    layout = caption_layout(1080, 1920, CaptionStyle.bold)
+    # WHEN it is broken into lines
+    lines, scale = break_lines(words_, layout)
+    # THEN it takes two lines at full size, parted after punctuation or before a word that opens a phrase,
+    # never inside a number, and balanced where no such place fits
+    assert scale == 1.0
+    assert " / ".join(" ".join(words_[i] for i in line) for line in lines) == expected
+
+
 def test_a_cue_that_starts_against_the_videos_direction_is_marked_with_the_videos_direction():
     # GIVEN captions where one cue starts with a Latin name and the next with an Arabic word
     timeline = build_timeline([(0, 4.0)], FPS)
