@@ -57,6 +57,23 @@ def test_storyteller_writes_a_labelled_outline_near_the_target_without_facts(sec
     assert one.completion_tokens >= count_text_tokens(script.narration)
 
 
+def test_the_outlines_description_quotes_the_topic_as_typed_and_stays_short():
+    # GIVEN a topic typed as a question with a capital, and one far too long for a description
+    question = "How honeybees tell each other where the flowers are?"
+    long_topic = "the history of " + "very " * 50 + "old bridges"  # 276 characters: within the 300 a topic may take
+    for topic, shown in ((question, "How honeybees tell each other where the flowers are"), (long_topic, None)):
+        # WHEN the offline storyteller writes its outline
+        script, _ = write_script(LLM, VideoRequest(topic=topic), make_plan(target_words=40))
+        # THEN the description names the topic in quotes, as typed (not "about How honeybees..."), the
+        # quote closed even when the topic is cut, within the 200 characters a description may take
+        assert script.description.startswith("An outline narration on “")
+        assert script.description.count("“") == script.description.count("”") == 1
+        assert script.description.endswith("its structure only, written offline, no facts added.")
+        assert len(script.description) <= 200
+        if shown:
+            assert f"“{shown}”" in script.description
+
+
 def test_usage_counts_match_the_tokenizer_exactly():
     request = build_request(
         agent=prompts.STORYTELLER, system="rules", user="Topic: tides", schema=StoryDraft,
