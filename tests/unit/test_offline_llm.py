@@ -74,6 +74,22 @@ def test_the_outlines_description_quotes_the_topic_as_typed_and_stays_short():
             assert f"“{shown}”" in script.description
 
 
+@pytest.mark.parametrize(
+    "topic, hashtags",
+    [
+        ("Things you need to know about black holes", ["#Black", "#Holes"]),  # not #Need #Know
+        ("Why we never use more than ten percent of our brain", ["#Ten", "#Percent", "#Brain"]),  # not #Never #Use
+        ("The first three days of the new Roman empire", ["#Days", "#Roman", "#Empire"]),  # not #New
+    ],
+)
+def test_hashtags_name_the_subject_not_the_common_words_around_it(topic, hashtags):
+    # GIVEN a topic phrased the way people type them, with common verbs and adverbs around the subject
+    # WHEN the offline storyteller writes its outline
+    script, _ = write_script(LLM, VideoRequest(topic=topic), make_plan(target_words=40))
+    # THEN its hashtags are the subject's words (the same stop-words the picture cards leave out)
+    assert script.hashtags == [*hashtags, "#Outline"]
+
+
 def test_usage_counts_match_the_tokenizer_exactly():
     request = build_request(
         agent=prompts.STORYTELLER, system="rules", user="Topic: tides", schema=StoryDraft,

@@ -14,18 +14,26 @@ import regex
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 _WORD = re.compile(r"[^\W_](?:[\w'’-]*[^\W_])?")
 
+# Words too common to name a subject: left out of key words, hashtags, picture prompts and card headlines
 STOP_WORDS = frozenset(
     """
-    a about above after again against all also am an and any are as at be because been before being
-    below between both but by can could did do does doing down during each even ever every few first
-    for from further get gets got had has have having he her here hers herself him himself his how i
-    if in into is it its itself just least let like made make many may me might more most much must
-    my myself next no nor not now of off often on once one only or other our ours ourselves out over
-    own part per perhaps quite rather really same see seen she should since so some still such than
-    that the their theirs them themselves then there these they thing things this those though three
-    through to too two under until up upon us very was way we well were what when where which while
-    who whom whose why will with within without would yet you your yours yourself yourselves
-    finally next then later today here there its it's let's that's there's what's
+    a about above after again against all almost also although always am among an and another any anyone
+    anything are aren't around as at away back be became because become becomes been before being below
+    between both but by came can can't cannot could couldn't did didn't do does doesn't doing don't done
+    down during each either else enough even ever every few finally first for from further get gets
+    getting give given go goes going gone got had hadn't has hasn't have haven't having he he'd he'll
+    he's her here here's hers herself him himself his how how's however i i'd i'll i'm i've if in into
+    is isn't it it's its itself just keep kept know known later least let let's like likely made make
+    makes many may maybe me might more most much must mustn't my myself near need never new next no nor
+    not nothing now of off often on once one only onto or other others ought our ours ourselves out over
+    own part per perhaps put quite rather really said same say says see seem seems seen shall shan't she
+    she'd she'll she's should shouldn't since so some something sometimes soon still such take than that
+    that's the their theirs them themselves then there there's these they they'd they'll they're they've
+    thing things this those though three through thus till to today too took toward towards two under
+    until up upon us use used using very via was wasn't way we we'd we'll we're we've well went were
+    weren't what what's whatever when when's where where's whether which while who who's whom whose why
+    why's will with within without won't would wouldn't yet you you'd you'll you're you've your yours
+    yourself yourselves
     """.split()
 )
 

@@ -24,6 +24,7 @@ from typing import Callable
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
+from faceless.agents.text import STOP_WORDS
 from faceless.errors import InvalidRequestError
 from faceless.models import ArtStyle, Shot
 from faceless.providers.base import GeneratedImage, ImageRequest
@@ -42,27 +43,6 @@ Array = np.ndarray
 
 # ---------------------------------------------------------------- key words
 
-_STOP_WORDS = frozenset(
-    """
-    a about above after again against all almost also although always am among an and another any
-    anyone anything are aren't around as at away back be became because become becomes been before
-    being below between both but by came can can't cannot could couldn't did didn't do does doesn't
-    doing don't done down during each either else enough even ever every few for from further get
-    gets getting give given go goes going gone got had hadn't has hasn't have haven't having he he'd
-    he'll he's her here here's hers herself him himself his how how's however i i'd i'll i'm i've if
-    in into is isn't it it's its itself just keep kept know known let let's like likely made make
-    makes many may maybe me might more most much must mustn't my myself near need never new next no
-    nor not nothing now of off often on once one only onto or other others ought our ours ourselves
-    out over own perhaps put quite rather really said same say says see seem seems seen shall shan't
-    she she'd she'll she's should shouldn't since so some something sometimes soon still such take
-    than that that's the their theirs them themselves then there there's these they they'd they'll
-    they're they've thing things this those though through thus till to too took toward towards
-    under until up upon us use used using very via was wasn't way we we'd we'll we're we've well
-    went were weren't what what's whatever when when's where where's whether which while who who's
-    whom whose why why's will with within without won't would wouldn't yet you you'd you'll you're
-    you've your yours yourself yourselves
-    """.split()
-)
 _WEAK_SALIENCE = 4.5  # below this, a third or fourth word adds clutter, not meaning
 _WORD_PATTERN = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
 
@@ -79,7 +59,7 @@ def key_words(text: str, max_words: int = 4, max_chars: int = 26) -> list[str]:
     seen: set[str] = set()
     for position, token in enumerate(tokens):
         folded = token.casefold()
-        if folded in _STOP_WORDS or folded in seen or not _is_content_word(token):
+        if folded in STOP_WORDS or folded in seen or not _is_content_word(token):
             continue
         seen.add(folded)
         candidates.append((_salience(token, position), position, token))
