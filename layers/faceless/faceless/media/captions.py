@@ -469,11 +469,12 @@ def _break_rank(words: list[str], k: int) -> int:
     a number ("NINETEEN | FORTIES", "3 | 000"); else 1. Which content words belong together ("THE WHOLE |
     SWARM") no word list can tell, so those are left to balance."""
     before, after = words[k - 1], words[k]
-    if _is_number(before) and _is_number(after) and before.rstrip(_QUOTES_AND_BRACKETS)[-1:] not in ",.;:!?…":
+    punctuated = before.rstrip(_QUOTES_AND_BRACKETS)[-1:] in ",.;:!?…"
+    if _is_number(before) and _is_number(after) and not punctuated:
         return 2
     if _leans_forward(before):
         return 1
-    return 0 if before.rstrip(_QUOTES_AND_BRACKETS)[-1:] in ",.;:!?…" or _leans_forward(after) else 1
+    return 0 if punctuated or _leans_forward(after) else 1
 
 
 def break_lines(words: list[str], layout: CaptionLayout) -> tuple[list[list[int]], float]:
