@@ -30,10 +30,36 @@ def busy(path: Path) -> Path:
     return path
 
 
-def test_the_strongest_picture_is_the_one_with_contrast_and_detail(tmp_path):
+def test_the_strongest_picture_is_the_one_with_contrast_and_colour(tmp_path):
     dull, dark, lively = flat(tmp_path / "dull.png", (120, 120, 120)), flat(tmp_path / "dark.png", (3, 3, 3)), busy(tmp_path / "busy.png")
     assert image_strength(lively) > image_strength(dull) >= 0
     assert strongest_image([dull, dark, lively]) == lively
+
+
+ORANGE, TEAL = (230, 110, 40), (20, 70, 80)
+
+
+def subject_on_calm_ground(path: Path) -> Path:
+    image = Image.new("RGB", (400, 700), TEAL)
+    ImageDraw.Draw(image).ellipse([80, 230, 320, 470], fill=ORANGE)
+    image.save(path)
+    return path
+
+
+def checkerboard(path: Path, cell: int) -> Path:
+    rows, columns = np.indices((700, 400)) // cell
+    cells = ((rows + columns) % 2).astype(bool)[..., None]
+    Image.fromarray(np.where(cells, ORANGE, TEAL).astype(np.uint8)).save(path)
+    return path
+
+
+def test_a_picture_with_a_clear_subject_beats_a_busy_pattern_of_the_same_colours(tmp_path):
+    # GIVEN an orange disc in the middle of a calm teal ground, and checkerboards of the same two colours
+    subject = subject_on_calm_ground(tmp_path / "subject.png")
+    patterns = [checkerboard(tmp_path / f"check{cell}.png", cell) for cell in (8, 24, 60)]
+    # WHEN the thumbnail's picture is chosen among them
+    # THEN it is the disc: a busy pattern has more edges but no subject, and a title reads badly on it
+    assert strongest_image([*patterns, subject]) == subject
 
 
 @pytest.mark.parametrize(("video", "expected"), [((1920, 1080), (1280, 720)), ((1080, 1920), (1080, 1920)), ((1080, 1080), (1080, 1080))])
