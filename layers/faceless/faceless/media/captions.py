@@ -469,7 +469,7 @@ def _break_rank(words: list[str], k: int) -> int:
     a number ("NINETEEN | FORTIES", "3 | 000"); else 1. Which content words belong together ("THE WHOLE |
     SWARM") no word list can tell, so those are left to balance."""
     before, after = words[k - 1], words[k]
-    punctuated = before.rstrip(_QUOTES_AND_BRACKETS)[-1:] in ",.;:!?…"
+    punctuated = bool(_ENDS_PHRASE.search(before))  # as the phrases are found: any script's marks
     if _is_number(before) and _is_number(after) and not punctuated:
         return 2
     if _leans_forward(before):

@@ -1,6 +1,7 @@
-"""The thumbnail: the strongest segment picture (contrast, colour, a subject: `picture_strength`), cover-fitted to the
-thumbnail size (1280x720 for 16:9, else the video's size), with the title over a dark gradient so it
-reads on any image, each word in the caption face of its script ("iPhone" in an Arabic title in Anton).
+"""The thumbnail: the strongest segment picture (contrast, colour, a subject: `picture_strength`),
+cover-fitted to the thumbnail size (1280x720 for 16:9, else the video's size), with the title over a
+dark gradient so it reads on any image, each word in the caption face of its script ("iPhone" in an
+Arabic title in Anton).
 
 The title is drawn by libass (the `ass` filter of our static ffmpeg), like the captions: it carries its
 own FriBidi and HarfBuzz. Pillow would shape and order Arabic and Hebrew only where the system has
@@ -72,7 +73,8 @@ def picture_strength(rgb: np.ndarray) -> float:
     saliency = np.linalg.norm(cv2.GaussianBlur(lab, (0, 0), 3) - lab.reshape(-1, 3).mean(axis=0), axis=2)
     rows, columns = saliency.shape
     middle = saliency[rows // 4 : rows - rows // 4, columns // 4 : columns - columns // 4]
-    subject = float(middle.mean() / saliency.mean()) - 1.0 if saliency.mean() > 1.0 else 0.0
+    overall = float(saliency.mean())
+    subject = float(middle.mean()) / overall - 1.0 if overall > 1.0 else 0.0
     brightness = float(luma.mean())
     exposure = min(1.0, brightness / 50.0, (255.0 - brightness) / 50.0)
     # a subject counts most: a half-and-half pattern has the most contrast and colour a picture can have

@@ -219,9 +219,9 @@ def cmd_make(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     tracker = ProgressTracker()
     llm = f"{services.llm.name} ({services.llm.model})"
     err.write(f"Making a {request.format.value} video with the {llm} language model…\n")
-    note = english_outline_note(request, "set OPENAI_API_KEY or give your own --script.")
-    if services.llm.name == "offline" and note:
-        err.write(f"Note: {note}\n")
+    if services.llm.name == "offline":
+        if note := english_outline_note(request, "set OPENAI_API_KEY or give your own --script."):
+            err.write(f"Note: {note}\n")
     with EmbeddedRunner(listener=tracker) as runner, ProgressDisplay(tracker, err):
         run = make_video(request, runner, services)
     if not run.succeeded:

@@ -215,7 +215,9 @@ def _storyteller(inputs: dict[str, Any]) -> dict[str, Any]:
     return {
         "title": f"{title_topic[:1].upper()}{title_topic[1:]}: an outline",
         # the topic quoted as typed: "about How bees..." would read as a typo mid-sentence
-        "desc": f"An outline narration on “{cut_at_word(topic, 120)}”: its structure only, written offline, no facts added.",
+        "desc": (
+            f"An outline narration on “{cut_at_word(topic, 120)}”: its structure only, written offline, no facts added."
+        ),
         "tags": [hashtag(w) for w in keywords] + ["#Outline"],
         "text": narration,
     }
