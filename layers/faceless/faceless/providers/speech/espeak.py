@@ -7,11 +7,16 @@ the whitespace tokens of the request so captions can highlight each word. Web ad
 without their "https://" and "www." (`speakable_text`), which espeak would spell out letter by letter.
 
 The library is a process-global singleton (one voice, one callback, one state machine), so every
-call into it holds `_ESPEAK_LOCK`: the state machine's Map runs segments in threads.
+call into it holds `_ESPEAK_LOCK`: the state machine's Map runs segments in threads. It also keeps
+synthesis state in C statics that no API call resets (the pitch phase and sample counters of its wave
+generator): the same text came out a few samples different depending on what was spoken before, and
+the Map's threads speak segments in no fixed order. So each synthesis after the first reloads the
+library (`dlclose`, then load and initialise again, ~3 ms): the same request gives the same bytes.
 """
 
 from __future__ import annotations
 
+import _ctypes
 import ctypes
 import io
 import math
@@ -233,24 +238,36 @@ class _EspeakEngine:
     def __init__(self, library_path: str, data_path: str) -> None:
         if not Path(data_path).is_dir():
             raise ConfigurationError(f"espeak-ng data folder not found: {data_path}")
-        try:
-            self._lib = ctypes.CDLL(library_path)
-        except OSError as error:
-            raise ConfigurationError(f"cannot load espeak-ng from {library_path}: {error}") from error
-        self._declare_signatures()
-        sample_rate = self._lib.espeak_Initialize(
-            _AUDIO_OUTPUT_SYNCHRONOUS, _BUFFER_MILLISECONDS, data_path.encode(), _INITIALIZE_DONT_EXIT
-        )
-        if sample_rate <= 0:
-            raise ConfigurationError(f"espeak_Initialize failed ({sample_rate}) with data {data_path}")
-        self.sample_rate: int = sample_rate
+        self._library_path, self._data_path = library_path, data_path
         self._chunks: list[bytes] = []
         self._events: list[tuple[int, int]] = []
         self._callback = _SynthCallback(self._on_synth)  # kept referenced: espeak holds the pointer
-        self._lib.espeak_SetSynthCallback(self._callback)
+        self._load()
         self.voices: list[EspeakVoice] = self._list_voices()
         if not self.voices:
             raise ConfigurationError(f"espeak-ng found no voices in {data_path}")
+
+    def _load(self) -> None:
+        """Load and initialise the library: its C statics start as they do in a new process."""
+        try:
+            self._lib = ctypes.CDLL(self._library_path)
+        except OSError as error:
+            raise ConfigurationError(f"cannot load espeak-ng from {self._library_path}: {error}") from error
+        self._declare_signatures()
+        sample_rate = self._lib.espeak_Initialize(
+            _AUDIO_OUTPUT_SYNCHRONOUS, _BUFFER_MILLISECONDS, self._data_path.encode(), _INITIALIZE_DONT_EXIT
+        )
+        if sample_rate <= 0:
+            raise ConfigurationError(f"espeak_Initialize failed ({sample_rate}) with data {self._data_path}")
+        self.sample_rate: int = sample_rate
+        self._lib.espeak_SetSynthCallback(self._callback)
+        self._spoken_since_load = False
+
+    def _reload(self) -> None:
+        """Unload the library (its last reference, so the loader frees it) and load it afresh."""
+        self._lib.espeak_Terminate()
+        _ctypes.dlclose(self._lib._handle)
+        self._load()
 
     def _declare_signatures(self) -> None:
         lib = self._lib
@@ -275,6 +292,8 @@ class _EspeakEngine:
             ctypes.c_void_p,
         ]
         lib.espeak_Synth.restype = ctypes.c_int
+        lib.espeak_Terminate.argtypes = []
+        lib.espeak_Terminate.restype = ctypes.c_int
 
     def _list_voices(self) -> list[EspeakVoice]:
         listed = self._lib.espeak_ListVoices(None)
@@ -298,6 +317,9 @@ class _EspeakEngine:
         return 0  # 0 = continue
 
     def synthesize(self, text: str, voice: EspeakVoice, wpm: int) -> _RawSpeech:
+        if self._spoken_since_load:
+            self._reload()
+        self._spoken_since_load = True
         if self._lib.espeak_SetVoiceByName(voice.identifier.encode()) != _EE_OK:
             raise ProviderRejectedError(f"espeak-ng could not load voice {voice.identifier!r}")
         self._lib.espeak_SetParameter(_PARAMETER_RATE, wpm, 0)  # after the voice, which resets it
@@ -381,7 +403,7 @@ class _Activity:
     def end_before_pause(self, start: float, end: float) -> float:
         """`end`, pulled back when the interval ends in a pause: the word keeps at most
         `_PAUSE_KEEP_SECONDS` of silence. Continuous in the pause length, so a pause a few ms
-        longer or shorter (espeak varies) moves the end a few ms, not a whole step."""
+        longer or shorter (as espeak's pauses vary with text and rate) moves the end a few ms, not a whole step."""
         sound_end = self.sound_end_before(start, end)
         if sound_end is None:
             return end
@@ -398,7 +420,7 @@ class _Trim:
 def _trim_bounds(activity: _Activity, sample_count: int, sample_rate: int) -> _Trim:
     """espeak's own edges are tight (a few ms); leading punctuation or a trailing dash add a
     pause, which we cut. Short edges are left alone: where a decaying sound crosses a threshold
-    varies from call to call, and we want the same text to give the same length."""
+    shifts with the slightest change in the sound, and a cut there would make lengths jumpy."""
     first, last = activity.first_voiced_frame(), activity.last_voiced_frame()
     if first is None or last is None:
         raise InvalidRequestError("espeak-ng produced no audible speech for this text")
