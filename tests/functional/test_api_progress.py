@@ -3,6 +3,7 @@ moto's interpreter, every handler real except the render, which has its own test
 
 from __future__ import annotations
 
+import sys
 import threading
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from faceless.api.tables import create_tables, with_local_tables
 from faceless.bootstrap import build_services, use_services
 from faceless.errors import ProviderRejectedError
-from faceless.jobs import JobRecord
+from faceless.jobs import JobError, JobRecord
 from faceless.models import VideoRequest
 from faceless.runner.embedded import EmbeddedRunner
 from faceless.runner.local import make_video
@@ -85,3 +86,37 @@ def test_a_failing_video_is_marked_failed_with_its_error_and_stage(machine):
     record = services.jobs.get("acme", "vid-2")
     assert record.status == "failed" and record.stage == "media"
     assert record.error.error == "ProviderRejectedError" and "content policy" in record.error.cause
+
+
+def test_a_progress_report_racing_the_failure_never_reopens_the_job(machine):
+    """GIVEN the local jobs table of the embedded runner (moto's DynamoDB, which checks a write's
+    condition and then writes, with nothing between) and threads reporting media progress
+    WHEN the job is marked failed while they report, ten times over, with thread switches forced
+    every 0.1 ms (without the lock 7 to 9 jobs in 10 were reopened so)
+    THEN every job ends failed: a report that saw "running" cannot land over the failure, as in
+    real DynamoDB, where a conditional write is atomic."""
+    _, services, _ = machine
+    request = VideoRequest(topic="Why the sky is blue", duration_seconds=15, music="off")
+    reopened = []
+    switch_interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-4)
+    try:
+        for attempt in range(10):
+            video_id = f"race-{attempt}"
+            services.jobs.create(JobRecord(tenant_id="acme", video_id=video_id, stage="queued", request=request))
+
+            def report(video_id: str = video_id) -> None:
+                for percent in range(1, 30):
+                    services.jobs.progress("acme", video_id, "media", percent)
+
+            reporters = [threading.Thread(target=report) for _ in range(3)]
+            for reporter in reporters:
+                reporter.start()
+            services.jobs.fail("acme", video_id, JobError(error="ProviderRejectedError", cause="content policy"))
+            for reporter in reporters:
+                reporter.join()
+            if services.jobs.get("acme", video_id).status != "failed":
+                reopened.append(video_id)
+    finally:
+        sys.setswitchinterval(switch_interval)
+    assert reopened == []

@@ -10,6 +10,7 @@ real Lambda does, so the ASL's Retry and Catch match our error classes).
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import io
 import logging
@@ -90,6 +91,37 @@ def _quiet_moto_branch_races() -> None:
     threading.excepthook = hook
 
 
+# what the app calls on moto's DynamoDB backend; the batch and transaction calls go through these too
+_DYNAMODB_ITEM_METHODS = (
+    "put_item", "get_item", "update_item", "delete_item", "query", "scan", "transact_write_items",
+)  # fmt: skip
+_DYNAMODB_LOCK = threading.RLock()
+
+
+def make_moto_dynamodb_atomic() -> None:
+    """Real DynamoDB applies a conditional write atomically; moto checks the condition, then writes,
+    with no lock between. With the Map's threads reporting progress while RecordFailure marks the
+    job failed, a progress report could check "still running", let the failure land, then write
+    "running" over it: the job looked running forever. One lock around moto's item operations
+    gives the local tables DynamoDB's atomicity."""
+    from moto.dynamodb.models import DynamoDBBackend
+
+    for name in _DYNAMODB_ITEM_METHODS:
+        method = getattr(DynamoDBBackend, name)
+        if not getattr(method, "_faceless", False):
+            setattr(DynamoDBBackend, name, _under_dynamodb_lock(method))
+
+
+def _under_dynamodb_lock(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def locked(*args: Any, **kwargs: Any) -> Any:
+        with _DYNAMODB_LOCK:
+            return method(*args, **kwargs)
+
+    locked._faceless = True  # type: ignore[attr-defined]
+    return locked
+
+
 def _skip_executions_not_yet_running() -> None:
     """moto's SendTaskSuccess / SendTaskFailure look for the token in every execution's environment, but
     an execution that was just started (a batch row starting its video at that moment) has no environment
@@ -138,6 +170,7 @@ class EmbeddedRunner:
         logging.getLogger("moto").setLevel(logging.DEBUG if os.environ.get("FACELESS_DEBUG") else logging.CRITICAL)
         _quiet_moto_branch_races()
         _skip_executions_not_yet_running()
+        make_moto_dynamodb_atomic()
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         self._mock.start()
         import boto3
