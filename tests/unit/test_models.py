@@ -64,3 +64,19 @@ def test_a_topic_or_script_with_nothing_to_say_is_refused_naming_it(field, value
     # GIVEN a topic or script of symbols, punctuation or emoji only WHEN validated THEN the field is named, and why
     message = error_text(**{field: value})
     assert field in message and "has no words" in message
+
+
+CHINESE_SENTENCE = "蜜蜂用舞蹈告诉同伴花在哪里，舞蹈的方向指向太阳。"  # 24 characters (22 of them words), no spaces
+
+
+def test_a_chinese_script_longer_than_three_minutes_is_refused_though_it_has_no_spaces():
+    # GIVEN a Chinese script of 1,200 characters in one unbroken run (about 550 spoken words, 3.5 min)
+    script = CHINESE_SENTENCE * 50
+    # WHEN it is requested, THEN it is refused naming the field and the limit, as a long English one is
+    message = error_text(script=script, language="zh")
+    assert "script" in message and "180 s" in message and "550 spoken words" in message
+
+
+def test_a_chinese_script_within_three_minutes_is_accepted():
+    script = CHINESE_SENTENCE * 20  # 480 characters, about 220 spoken words
+    assert VideoRequest(script=script, language="zh").script == script

@@ -42,3 +42,14 @@ def test_music_choice_and_concurrency_come_through():
     assert make_plan(VideoRequest(topic="volcanoes", music="off"), Settings()).music_mood is None
     assert make_plan(VideoRequest(topic="volcanoes", music="on"), Settings()).music_mood == "calm"
     assert make_plan(VideoRequest(topic="volcanoes", music="dramatic"), Settings(max_concurrency=3)).max_concurrency == 3
+
+
+def test_a_chinese_script_without_spaces_is_sized_by_its_characters():
+    # GIVEN a Chinese script of 168 characters and no spaces (about 30 s read aloud)
+    script = "蜜蜂用舞蹈告诉同伴花在哪里，舞蹈的方向指向太阳。" * 7
+    # WHEN the job is planned
+    plan = make_plan(VideoRequest(script=script, language="zh"), Settings())
+    # THEN it counts about one spoken word per two characters, and gets one picture per ~5 s,
+    # not one picture for the whole narration (as a single "word" between spaces would)
+    assert plan.target_words == 77
+    assert plan.segment_count == 6

@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from faceless.agents.text import has_words
+from faceless.agents.text import has_words, word_count
 
 
 class Contract(BaseModel):
@@ -123,10 +123,10 @@ class VideoRequest(Contract):
     @classmethod
     def _script_fits(cls, value: str | None) -> str | None:
         if value is not None:
-            words = len(value.split())
+            words = word_count(value)  # Chinese or Japanese, without spaces, counts too
             if words > MAX_SCRIPT_WORDS:
                 raise ValueError(
-                    f"is {words} words, about {words / 2.6:.0f} s of narration; the limit is 180 s "
+                    f"is about {words} spoken words, {words / 2.6:.0f} s of narration; the limit is 180 s "
                     f"(about {MAX_SCRIPT_WORDS} words)"
                 )
         return value

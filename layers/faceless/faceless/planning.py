@@ -4,6 +4,7 @@ from __future__ import annotations
 
 
 from faceless.agents.levels import level_policy
+from faceless.agents.text import word_count
 from faceless.models import FORMAT_SIZES, MusicChoice, Plan, VideoRequest
 from faceless.settings import Settings
 
@@ -11,13 +12,9 @@ WORDS_PER_SECOND = 2.6  # spoken words per second at the default TTS rate +12%
 SECONDS_PER_SEGMENT = 5.0
 
 
-def count_words(text: str) -> int:
-    return len(text.split())
-
-
 def make_plan(request: VideoRequest, settings: Settings) -> Plan:
     if request.script:
-        words = count_words(request.script)
+        words = word_count(request.script)  # a script without spaces (CJK) counts too
         seconds = words / WORDS_PER_SECOND
         # a user's script sets the length: choose the level from what it will last
         sized = request.model_copy(update={"duration_seconds": int(min(180, max(15, round(seconds))))})
