@@ -96,6 +96,33 @@ def test_script_from_user_needs_no_model_and_keeps_the_script_verbatim():
     assert not {"#The", "#And", "#Are"} & set(script.hashtags)
 
 
+GERMAN = (
+    "Bienen tanzen, um einander zu zeigen, wo die Blumen sind. Wenn eine Kundschafterin eine Wiese findet, "
+    "kehrt sie in den Stock zurück und tanzt. Die Richtung des Tanzes zeigt zur Sonne, und seine Dauer zeigt "
+    "die Entfernung. Die anderen Bienen verstehen den Tanz und fliegen direkt zu den Blumen, die sie suchen, "
+    "wenn sie hungrig sind."
+)
+FRENCH = (
+    "Les abeilles dansent pour se dire où sont les fleurs. Quand une abeille éclaireuse trouve un champ de "
+    "fleurs, elle revient à la ruche et elle danse. La direction de la danse indique le soleil, et sa durée "
+    "indique la distance. Les autres abeilles comprennent la danse et elles volent vers les fleurs."
+)
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "common_words"),
+    [("de", GERMAN, {"#Sind", "#Wenn", "#Eine", "#Seine"}), ("fr", FRENCH, {"#Elle", "#Elles", "#Pour", "#Quand"})],
+)
+def test_a_scripts_hashtags_leave_out_the_common_words_of_its_language(language, text, common_words):
+    # GIVEN a German or French script whose most frequent long words include "sind", "wenn", "eine", "elle"
+    request = VideoRequest(script=text, language=language)
+    # WHEN it becomes the script
+    script = script_from_user(request, make_plan())
+    # THEN its hashtags name what it is about, not the language's common words
+    assert script.hashtags[:2] in (["#Bienen", "#Blumen"], ["#Fleurs", "#Danse"])
+    assert not common_words & set(script.hashtags), script.hashtags
+
+
 def test_script_from_user_leaves_emoji_out_of_the_narration_and_always_has_a_title():
     # GIVEN a user's script with emoji, whose first "sentence" is marks only
     text = "... 🐝 Bees dance to say where the flowers are 🌸🌼. They waggle, and the hive follows 👍🏽."

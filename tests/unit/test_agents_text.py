@@ -10,7 +10,9 @@ from faceless.agents.text import (
     mentioned_people,
     person_names,
     sentence_spans,
+    salient_words,
     split_narration,
+    stop_words_for,
     without_pictographs,
     word_count,
 )
@@ -105,3 +107,25 @@ def test_emoji_and_the_marks_that_build_them_are_taken_out_text_symbols_stay():
 )
 def test_text_has_words_when_a_letter_or_digit_is_left_once_emoji_are_out(text, expected):
     assert has_words(text) is expected
+
+
+@pytest.mark.parametrize(
+    ("language", "common", "kept"),
+    [("es", "para", "abejas"), ("pt-BR", "para", "abelhas"), ("nb", "ikke", "bier"), ("no", "ikke", "bier"),
+     ("de", "wenn", "bienen"), ("en", "because", "bees")],
+)
+def test_each_language_has_its_common_words_and_englishs_too(language, common, kept):
+    words = stop_words_for(language)
+    assert common in words and kept not in words
+    assert {"the", "because"} <= words  # names and loanwords mix English into any language
+
+
+def test_a_language_the_lists_lack_gets_englishs_common_words_alone():
+    assert stop_words_for("sw") == stop_words_for("en")  # Swahili: no list
+
+
+def test_picture_words_of_a_spanish_piece_leave_out_spanish_common_words():
+    piece = "Cuando una abeja exploradora encuentra un campo de flores, vuelve a la colmena y baila."
+    words = salient_words(piece, language="es")
+    assert words[:2] == ["abeja", "exploradora"] and {"campo", "flores", "colmena", "baila"} <= set(words)
+    assert "Cuando" not in words and "Cuando" in salient_words(piece)  # English's list alone keeps it

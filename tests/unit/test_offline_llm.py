@@ -139,6 +139,18 @@ def test_director_prompts_come_from_each_piece_and_shots_vary():
     assert usage[0].agent == "director"
 
 
+def test_director_prompts_of_a_spanish_script_leave_out_spanish_common_words():
+    # GIVEN a Spanish script
+    text = "Cuando una abeja encuentra flores, vuelve a la colmena. Las otras abejas entienden el baile."
+    request = VideoRequest(script=text, language="es")
+    # WHEN the offline director draws its pictures' prompts
+    segments, _ = direct(LLM, script_from_user(request, make_plan()), make_plan(segment_count=2), request, None)
+    # THEN they are the pieces' content words, without "cuando", "una", "las", "otras"
+    assert [segment.visual_prompt for segment in segments] == [
+        "scene of abeja, flores, vuelve, colmena", "scene of abejas, entienden, baile"
+    ]
+
+
 def test_bible_lists_the_people_found_with_a_neutral_look():
     script = Script(title="t", description="d", narration=HISTORY, source="user")
     bible, usage = write_bible(LLM, script, make_plan(use_bible=True))

@@ -44,6 +44,7 @@ def direct(
         inputs={
             "pieces": pieces,
             "style": request.art_style.value,
+            "language": request.language,  # the offline model leaves out the language's common words
             "bible": bible.model_dump(mode="json") if bible is not None else None,
         },
         max_tokens=TOKENS_PER_ITEM * len(pieces) + 30,
@@ -58,7 +59,7 @@ def direct(
             Segment(
                 index=index,
                 text=piece,
-                visual_prompt=cut_at_word(prompt, PROMPT_MAX_CHARS) if prompt else prompt_from_words(piece),
+                visual_prompt=cut_at_word(prompt, PROMPT_MAX_CHARS) if prompt else prompt_from_words(piece, language=request.language),
                 shot=item.s if item is not None else default_shot(index),
             )
         )
@@ -75,9 +76,9 @@ def compact_bible(bible: VisualBible) -> str:
     return "; ".join(parts)
 
 
-def prompt_from_words(text: str, limit: int = 10) -> str:
+def prompt_from_words(text: str, limit: int = 10, language: str = "en") -> str:
     """A plain prompt from a piece's own content words (no invented detail)."""
-    words = salient_words(text, limit=limit)
+    words = salient_words(text, limit=limit, language=language)
     return "scene of " + ", ".join(words) if words else "scene of " + cut_at_word(text, 80)
 
 

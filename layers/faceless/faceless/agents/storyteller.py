@@ -80,7 +80,8 @@ def script_from_user(request: VideoRequest, plan: Plan) -> Script:
     heading = _unquote(first).rstrip(".!?…。！？") if words_of(first) else " ".join(words_of(narration))
     title = cut_at_word(heading, TITLE_MAX)
     description = _description(narration)
-    hashtags = [tag for tag in (hashtag(w) for w in top_keywords(narration, USER_HASHTAGS)) if tag]
+    keywords = top_keywords(narration, USER_HASHTAGS, language=request.language)
+    hashtags = [tag for tag in (hashtag(word) for word in keywords) if tag]
     return Script(title=title, description=description, hashtags=hashtags, narration=narration, source="user")
 
 

@@ -3,11 +3,13 @@ splitting, salient words, and a capitalised-name heuristic. Deterministic, zero 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from dataclasses import dataclass
 
 import regex
+from stop_words import StopWordError, get_stop_words
 
 # --------------------------------------------------------------------------- words
 
@@ -36,6 +38,22 @@ STOP_WORDS = frozenset(
     yourself yourselves
     """.split()
 )
+
+
+@functools.lru_cache(maxsize=64)
+def stop_words_for(language: str) -> frozenset[str]:
+    """The common words of `language` ("es", "pt-BR"...) from the `stop-words` lists (33 languages),
+    with English's always: names, brands and loanwords mix English into any script. A language the
+    lists lack gets English's alone."""
+    code = language.strip().lower().replace("_", "-").split("-")[0]
+    code = {"no": "nb", "nn": "nb"}.get(code, code)  # the lists know Norwegian as Bokmål
+    if code == "en":
+        return STOP_WORDS
+    try:
+        own = get_stop_words(code)
+    except StopWordError:
+        return STOP_WORDS
+    return STOP_WORDS | {word.lower() for word in own}
 
 
 def normalise_whitespace(text: str) -> str:
@@ -80,13 +98,14 @@ def words_of(text: str) -> list[str]:
     return [re.sub(r"['’]s$", "", word) for word in _WORD.findall(text)]
 
 
-def salient_words(text: str, limit: int | None = None) -> list[str]:
+def salient_words(text: str, limit: int | None = None, language: str = "en") -> list[str]:
     """Content words in order of first appearance, de-duplicated case-insensitively."""
+    stop_words = stop_words_for(language)
     seen: set[str] = set()
     found: list[str] = []
     for word in words_of(text):
         key = word.lower()
-        if key in STOP_WORDS or key in seen or len(word) < 3 or word.isdigit():
+        if key in stop_words or key in seen or len(word) < 3 or word.isdigit():
             continue
         seen.add(key)
         found.append(word)
@@ -95,9 +114,10 @@ def salient_words(text: str, limit: int | None = None) -> list[str]:
     return found
 
 
-def top_keywords(text: str, count: int) -> list[str]:
+def top_keywords(text: str, count: int, language: str = "en") -> list[str]:
     """The `count` most frequent content words (length >= 4), ties broken by first appearance."""
-    words = [w for w in words_of(text) if len(w) >= 4 and w.lower() not in STOP_WORDS and not w.isdigit()]
+    stop_words = stop_words_for(language)
+    words = [w for w in words_of(text) if len(w) >= 4 and w.lower() not in stop_words and not w.isdigit()]
     counts = Counter(w.lower() for w in words)
     first: dict[str, str] = {}
     for word in words:

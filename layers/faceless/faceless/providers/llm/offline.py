@@ -233,7 +233,7 @@ def _director(inputs: dict[str, Any]) -> dict[str, Any]:
     previous: Shot | None = None
     for index, piece in enumerate(inputs["pieces"]):
         shot = _shot_for(index, str(piece), previous)
-        items.append({"p": prompt_from_words(str(piece)), "s": shot.value})
+        items.append({"p": prompt_from_words(str(piece), language=str(inputs.get("language", "en"))), "s": shot.value})
         previous = shot
     return {"items": items}
 
