@@ -12,7 +12,17 @@ from PIL import Image, ImageDraw
 
 from faceless.media import fonts as fonts_module
 from faceless.media.fonts import prepare_fonts
-from faceless.media.thumbnail import image_strength, make_thumbnail, strongest_image, thumbnail_size
+from faceless.media.captions import joiner
+from faceless.media.fonts import text_width
+from faceless.media.thumbnail import (
+    fit_title,
+    image_strength,
+    make_thumbnail,
+    strongest_image,
+    thumbnail_size,
+    title_words,
+    wrap_to_width,
+)
 
 
 def flat(path: Path, colour: tuple[int, int, int]) -> Path:
@@ -138,3 +148,34 @@ def test_a_right_to_left_title_reads_right_to_left_joined_even_where_pillow_cann
     assert first_score > 0.9 and second_score > 0.9, (first_score, second_score)
     # ...and the first word is on the right: the title reads right to left
     assert first_left > second_left
+
+
+@pytest.mark.parametrize(
+    ("language", "title", "size"),
+    [
+        ("en", "Why the sky is blue", (1080, 1920)),  # was WHY THE SKY IS / BLUE
+        ("en", "How honeybees tell each other where the flowers are", (1280, 720)),  # was ... / ARE
+        ("zh", "蜜蜂用舞蹈告诉同伴花在哪里", (1080, 1080)),  # was 6 + 6 characters, then 里 alone
+        ("ar", "يرقص النحل ليخبر بعضه بعضا بمكان الأزهار", (1280, 720)),  # was ... / الأزهار
+    ],
+)
+def test_the_titles_lines_are_even_not_full_lines_and_a_word_left_alone(tmp_path, language, title, size):
+    # GIVEN a title that fills its lines but one at the largest size that fits
+    fonts = prepare_fonts(tmp_path / "fonts", [title], language)
+    # WHEN it is fitted to the thumbnail
+    em, lines = fit_title(title, *size, fonts)
+    # THEN it keeps that size and that number of lines, and no line is under half the widest
+    assert len(lines) == len(wrap_to_width(title_words(title, fonts), em, int(size[0] * 0.84)))
+    widths = [
+        sum(text_width((joiner(line[i - 1].text, word.text) if i else "") + word.text, em, word.face.path)
+            for i, word in enumerate(line))
+        for line in lines
+    ]  # fmt: skip
+    assert len(lines) > 1 and min(widths) >= 0.5 * max(widths), [[w.text for w in line] for line in lines]
+
+
+def test_cjk_punctuation_never_starts_or_ends_a_titles_line():
+    # GIVEN a Chinese title with a comma, quotation marks and a full stop
+    tokens = [word.text for word in title_words("蜜蜂跳舞，告诉同伴「花田」在哪里。")]
+    # THEN the places a line may break keep "，", "」", "。" with what they close and "「" with what it opens
+    assert tokens == ["蜜", "蜂", "跳", "舞，", "告", "诉", "同", "伴", "「花", "田」", "在", "哪", "里。"]

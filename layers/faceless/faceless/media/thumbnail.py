@@ -95,6 +95,11 @@ def strongest_image(paths: list[Path]) -> Path:
     return paths[int(np.argmax(scores))]
 
 
+# CJK punctuation that must not start a line, or end one (kinsoku)
+_CJK_CLOSING = frozenset("、。，．：；？！）」』】〕〉》〗〙〛〞ー…‥・％")
+_CJK_OPENING = frozenset("（「『【〔〈《〖〘〚〝")
+
+
 class TitleWord(NamedTuple):
     text: str
     face: Face  # the caption face of its script, as in the captions
@@ -105,17 +110,27 @@ def title_words(title: str, fonts: FontSet | None = None) -> list[TitleWord]:
     characters of CJK runs so that lines can break there."""
     tokens: list[str] = []
     for word in title.split():
-        run = ""
+        run = opening = ""  # run: the word's characters not yet a token; opening: "「" waiting
         for char in word:
-            if is_cjk_char(char):
+            if char in _CJK_CLOSING and (run or tokens) and not opening:
+                # a line never starts with "，" or "」": it stays with what it closes
+                if run:
+                    run += char
+                else:
+                    tokens[-1] += char
+            elif char in _CJK_OPENING:
                 if run:
                     tokens.append(run)
-                    run = ""
-                tokens.append(char)
+                run, opening = "", opening + char  # a line never ends with "「": it goes with what follows
+            elif is_cjk_char(char):
+                if run:
+                    tokens.append(run)
+                tokens.append(opening + char)
+                run = opening = ""
             else:
-                run += char
-        if run:
-            tokens.append(run)
+                run, opening = run + opening + char, ""
+        if run or opening:
+            tokens.append(run + opening)
     words = []
     for token in tokens or [" "]:
         face = fonts.face_for(token) if fonts is not None else _LATIN
@@ -147,13 +162,32 @@ def wrap_to_width(words: list[TitleWord], em_pixels: int, max_width: int) -> lis
     return lines
 
 
+def balanced_wrap(words: list[TitleWord], em_pixels: int, max_width: int) -> list[list[TitleWord]] | None:
+    """The greedy wrap's number of lines, with the narrowest widest line: the greedy wrap at the
+    least width that still needs no more lines. Lines come out even ("WHY THE SKY / IS BLUE"), not
+    full lines and a last word alone ("WHY THE SKY IS / BLUE")."""
+    lines = wrap_to_width(words, em_pixels, max_width)
+    if lines is None or len(lines) == 1:
+        return lines
+    narrowest, widest = max(_advance(None, word, em_pixels) for word in words), max_width
+    while narrowest < widest:  # the line count only falls as the width grows
+        middle = (narrowest + widest) // 2
+        trial = wrap_to_width(words, em_pixels, middle)
+        if trial is not None and len(trial) <= len(lines):
+            widest = middle
+        else:
+            narrowest = middle + 1
+    return wrap_to_width(words, em_pixels, widest)
+
+
 def fit_title(title: str, width: int, height: int, fonts: FontSet | None = None) -> tuple[int, list[list[TitleWord]]]:
-    """The largest em size (and its lines) at which the title fits in <= 4 lines inside the margins."""
+    """The largest em size at which the title fits in <= 4 lines inside the margins, and its lines
+    balanced."""
     words = title_words(title, fonts)
     max_width = int(width * 0.84)
     em = round(min(width, height) * 0.14)
     while em > 8:
-        lines = wrap_to_width(words, em, max_width)
+        lines = balanced_wrap(words, em, max_width)
         if lines is not None and len(lines) <= MAX_TITLE_LINES:
             return em, lines
         em = int(em * 0.92)
