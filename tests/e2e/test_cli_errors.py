@@ -69,7 +69,7 @@ def test_a_script_that_is_too_long_is_refused_with_its_length(tmp_path):
     script.write_text("word " * 900)
     code, _, err = run_cli("make", "--script", str(script))
     assert code == 2
-    assert "--script" in err and "900 words" in err
+    assert "--script" in err and "900 spoken words" in err and "180 s" in err
 
 
 def test_an_empty_script_file_is_refused_as_empty(tmp_path):
