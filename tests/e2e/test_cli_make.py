@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -130,3 +134,32 @@ def test_a_model_that_never_answers_well_fails_the_video_with_a_clear_error(tmp_
     assert "ProviderResponseError" in err and "storyteller" in err
     assert "Traceback" not in err and "stackTrace" not in err  # the error's message, not the Lambda error JSON
     assert calls == 3 * 2
+
+
+def test_ctrl_c_stops_the_video_and_its_folder_says_interrupted(tmp_path):
+    # GIVEN `faceless make` running as a user runs it, in its own process group as a terminal's job
+    env = {key: value for key, value in os.environ.items() if key != "OPENAI_API_KEY"}
+    command = [sys.executable, "-m", "faceless.runner.cli", "make", "--topic", "how rainbows form", "--duration", "30",
+               "--out", str(tmp_path)]  # fmt: skip
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # fmt: skip
+    lines = []
+    for line in process.stderr:  # a line per stage change (stderr is not a terminal)
+        lines.append(line)
+        if "assembling the video" in line:
+            break
+    # WHEN the user presses Ctrl-C (the terminal signals the whole group: the command and its ffmpegs)
+    os.killpg(process.pid, signal.SIGINT)
+    rest = process.stderr.read()
+    code = process.wait(timeout=60)
+    # THEN it stops with 130 and one line saying where it stopped and where its files are
+    assert code == 130, "".join(lines) + rest
+    assert "Traceback" not in rest
+    said = re.search(r"faceless: interrupted while assembling the video \(\d+%\); what was made is in (\S+)", rest)
+    assert said, rest
+    # AND the job folder's status.json no longer claims to be running: failed, Interrupted
+    folder = Path(said.group(1))
+    status = json.loads((folder / "status.json").read_text())
+    assert (status["status"], status["error"]["error"]) == ("failed", "Interrupted")
+    assert "assembling the video" in status["error"]["cause"]
+    assert list(folder.glob("voice/*.wav")) and not (folder / "video.mp4").exists()

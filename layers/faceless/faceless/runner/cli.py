@@ -206,7 +206,7 @@ def cmd_make(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from faceless.pipeline import readable_cause
     from faceless.providers.llm.offline import english_outline_note
     from faceless.runner.embedded import EmbeddedRunner
-    from faceless.runner.local import make_video
+    from faceless.runner.local import make_video, new_job_id, record_interruption
     from faceless.runner.progress import ProgressTracker
     from faceless.settings import Settings
 
@@ -222,8 +222,15 @@ def cmd_make(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if services.llm.name == "offline":
         if note := english_outline_note(request, "set OPENAI_API_KEY or give your own --script."):
             err.write(f"Note: {note}\n")
-    with EmbeddedRunner(listener=tracker) as runner, ProgressDisplay(tracker, err):
-        run = make_video(request, runner, services)
+    job_id = new_job_id()
+    try:
+        with EmbeddedRunner(listener=tracker) as runner, ProgressDisplay(tracker, err):
+            run = make_video(request, runner, services, job_id=job_id)
+    except KeyboardInterrupt:
+        reached = tracker.snapshot()
+        folder = record_interruption(services, job_id, reached.stage, reached.percent)
+        err.write(f"faceless: interrupted while {reached.stage} ({reached.percent}%); what was made is in {folder}\n")
+        return 130
     if not run.succeeded:
         err.write(f"faceless: the video failed: {run.execution.error}: {readable_cause(run.execution.cause or '')}\n")
         err.write(f"           job folder: {run.folder}\n")
