@@ -164,7 +164,7 @@ def wrap_to_width(words: list[TitleWord], em_pixels: int, max_width: int) -> lis
 
 def balanced_wrap(words: list[TitleWord], em_pixels: int, max_width: int) -> list[list[TitleWord]] | None:
     """The greedy wrap's number of lines, with the narrowest widest line: the greedy wrap at the
-    least width that still needs no more lines. Lines come out even ("WHY THE SKY / IS BLUE"), not
+    least width that still needs no more lines. Lines come out even ("WHY THE / SKY IS BLUE"), not
     full lines and a last word alone ("WHY THE SKY IS / BLUE")."""
     lines = wrap_to_width(words, em_pixels, max_width)
     if lines is None or len(lines) == 1:

@@ -218,6 +218,8 @@ def words_per_minute(rate: str) -> int:
 # ------------------------------------------------------------------ the engine (process-global)
 
 _ESPEAK_LOCK = threading.Lock()
+# dlclose(3) on Linux and macOS; FreeLibrary on Windows
+_UNLOAD_LIBRARY = getattr(_ctypes, "dlclose", None) or getattr(_ctypes, "FreeLibrary")
 
 
 @dataclass(frozen=True)
@@ -266,7 +268,7 @@ class _EspeakEngine:
     def _reload(self) -> None:
         """Unload the library (its last reference, so the loader frees it) and load it afresh."""
         self._lib.espeak_Terminate()
-        _ctypes.dlclose(self._lib._handle)
+        _UNLOAD_LIBRARY(self._lib._handle)
         self._load()
 
     def _declare_signatures(self) -> None:
