@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from faceless.errors import InvalidRequestError
+from faceless.errors import ConfigurationError, InvalidRequestError
 from faceless.providers.base import Speech, SpeechRequest, SpeechSynthesizer
 from faceless.providers.speech.espeak import (
     BASE_WPM,
@@ -343,3 +343,26 @@ def test_words_after_pauses_start_when_the_sound_resumes(synthesizer: EspeakSynt
     assert len(pauses) >= 4
     for _, pause_end in pauses:
         assert np.min(np.abs(starts - pause_end)) < 0.05, pause_end
+
+
+def test_a_library_that_fails_to_reload_is_reported_and_loaded_again_next_time(synthesizer, monkeypatch):
+    """GIVEN the library cannot be loaded again once (the disk went away for a moment)
+    WHEN two clips are spoken after it
+    THEN the first fails with a ConfigurationError naming the library, and the second loads it
+    afresh and speaks as before (no call into the unloaded library's code)."""
+    import ctypes
+
+    request = SpeechRequest(text="Honeybees dance to tell each other where the flowers are.")
+    expected = synthesizer.synthesize(request)
+    real_cdll, failures = ctypes.CDLL, []
+
+    def load_once_failing(path, *args, **kwargs):
+        if not failures:
+            failures.append(path)
+            raise OSError("cannot open shared object file")
+        return real_cdll(path, *args, **kwargs)
+
+    monkeypatch.setattr(ctypes, "CDLL", load_once_failing)
+    with pytest.raises(ConfigurationError, match="cannot load espeak-ng"):
+        synthesizer.synthesize(request)
+    assert synthesizer.synthesize(request) == expected

@@ -252,7 +252,7 @@ class _EspeakEngine:
     def _load(self) -> None:
         """Load and initialise the library: its C statics start as they do in a new process."""
         try:
-            self._lib = ctypes.CDLL(self._library_path)
+            self._lib: Any = ctypes.CDLL(self._library_path)
         except OSError as error:
             raise ConfigurationError(f"cannot load espeak-ng from {self._library_path}: {error}") from error
         self._declare_signatures()
@@ -267,8 +267,10 @@ class _EspeakEngine:
 
     def _reload(self) -> None:
         """Unload the library (its last reference, so the loader frees it) and load it afresh."""
-        self._lib.espeak_Terminate()
-        _UNLOAD_LIBRARY(self._lib._handle)
+        if self._lib is not None:
+            self._lib.espeak_Terminate()
+            _UNLOAD_LIBRARY(self._lib._handle)
+            self._lib = None  # a failed load below must not leave a handle to unloaded code
         self._load()
 
     def _declare_signatures(self) -> None:
@@ -319,7 +321,7 @@ class _EspeakEngine:
         return 0  # 0 = continue
 
     def synthesize(self, text: str, voice: EspeakVoice, wpm: int) -> _RawSpeech:
-        if self._spoken_since_load:
+        if self._spoken_since_load or self._lib is None:
             self._reload()
         self._spoken_since_load = True
         if self._lib.espeak_SetVoiceByName(voice.identifier.encode()) != _EE_OK:
