@@ -306,6 +306,51 @@ def test_each_word_is_set_in_the_face_of_its_script(tmp_path):
     assert (tmp_path / "fonts" / names[1]).stat().st_size < 60_000
 
 
+@pytest.mark.parametrize(
+    ("language", "text", "script"),
+    [("el", "μέλισσες", "greek"), ("hi", "मधुमक्खियाँ", "devanagari"), ("mr", "मधमाश्या", "devanagari"),
+     ("bn", "মৌমাছি", "bengali"), ("ta", "தேனீக்கள்", "tamil"), ("te", "తేనెటీగలు", "telugu"),
+     ("th", "ผึ้ง", "thai"), ("lo", "ເຜິ້ງ", "lao"), ("km", "ឃ្មុំ", "khmer"), ("my", "ပျားများ", "myanmar"),
+     ("am", "ንቦች", "ethiopic")],
+)
+def test_scripts_anton_lacks_get_a_noto_face_of_their_own(tmp_path, language, text, script):
+    from fontTools.ttLib import TTFont
+
+    from faceless.media.fonts import Script, language_script, prepare_fonts, text_script
+
+    # GIVEN a word in a script Anton has no glyphs for (before, it fell to Anton: boxes on screen)
+    # THEN the language and the word both choose that script's face
+    assert language_script(language) is Script(script) and text_script(text, "en") is Script(script)
+    # AND the face cut for the captions draws every character of the word, marks included
+    fonts = prepare_fonts(tmp_path / "fonts", [text], language)
+    cut = TTFont(str(fonts.faces[Script(script)].path)).getBestCmap()
+    assert all(ord(char) in cut for char in text)
+
+
+def test_a_thai_cut_keeps_what_harfbuzz_decomposes_sara_am_into(tmp_path):
+    from fontTools.ttLib import TTFont
+
+    from faceless.media.fonts import Script, prepare_fonts
+
+    # GIVEN a Thai word with SARA AM (U+0E33), which HarfBuzz draws as NIKHAHIT + SARA AA
+    fonts = prepare_fonts(tmp_path / "fonts", ["รำ"], "th")
+    cut = TTFont(str(fonts.faces[Script.thai].path)).getBestCmap()
+    # THEN the cut face maps those two as well (without them libass drew a missing-glyph box)
+    assert {0x0E33, 0x0E4D, 0x0E32} <= set(cut)
+
+
+@pytest.mark.parametrize(
+    ("text", "shouted"),
+    [("Οι μέλισσες χορεύουν", "ΟΙ ΜΕΛΙΣΣΕΣ ΧΟΡΕΥΟΥΝ"), ("τσάι", "ΤΣΑΪ"), ("άυλος", "ΑΫΛΟΣ"), ("Μαΐου", "ΜΑΪΟΥ"),
+     ("Ἀθῆναι", "ΑΘΗΝΑΙ"), ("ευχαριστώ", "ΕΥΧΑΡΙΣΤΩ"), ("été", "ÉTÉ"), ("Größe", "GRÖSSE"), ("3 μέρες!", "3 ΜΕΡΕΣ!")],
+)
+def test_capitals_follow_greek_typesetting_and_keep_other_accents(text, shouted):
+    from faceless.media.captions import shout
+
+    # Greek capitals carry no accents; a dropped one that kept two vowels apart becomes a diaeresis
+    assert shout(text) == shouted
+
+
 def test_a_caption_takes_at_most_two_balanced_lines_that_fit():
     from faceless.media.captions import break_lines
 

@@ -88,6 +88,10 @@ CAPTIONS = {
     "zh": "蜜蜂用舞蹈告诉同伴",
     "ar": "النحل يرقص ليخبر رفاقه",
     "ru": "Пчёлы танцуют для сестёр",
+    "el": "Οι μέλισσες χορεύουν",
+    "hi": "मधुमक्खियाँ नाचती हैं",
+    "th": "ผึ้งเต้นรำ บอกทาง",
+    "am": "ንቦች ይጨፍራሉ",
 }
 
 
@@ -113,7 +117,7 @@ def tofu_reference(tmp_path: Path, text: str, size: tuple[int, int]) -> np.ndarr
 
 
 @pytest.mark.parametrize("language", list(CAPTIONS))
-def test_captions_in_english_chinese_arabic_and_russian_are_drawn_inside_the_safe_area(tmp_path, language):
+def test_captions_in_each_script_are_drawn_inside_the_safe_area(tmp_path, language):
     size = (360, 640)  # 9:16: clear of the bottom quarter and of the right-hand column of buttons
     frames = clip_frames(tmp_path, spoken(CAPTIONS[language]), language, size)
     frame = frames[15]  # 0.5 s: the caption is up
@@ -127,7 +131,7 @@ def test_captions_in_english_chinese_arabic_and_russian_are_drawn_inside_the_saf
     left, top, right, bottom = layout.safe_box
     assert cols.min() >= left and cols.max() < right, (cols.min(), cols.max(), layout.safe_box)
     assert rows.min() >= top and rows.max() < bottom, (rows.min(), rows.max(), layout.safe_box)
-    # AND for Chinese, Arabic and Russian these are the script's glyphs, not a font's missing-glyph boxes
+    # AND beyond English these are the script's glyphs, not a font's missing-glyph boxes
     if language != "en":
         tofu = drawn(tofu_reference(tmp_path, CAPTIONS[language], size))
         assert (mask ^ tofu).sum() > 0.5 * mask.sum()

@@ -79,7 +79,8 @@ def test_the_thumbnail_has_the_platform_size(video, expected):
 
 @pytest.mark.parametrize(
     ("language", "title"),
-    [("en", "How honeybees tell each other where flowers are"), ("zh", "蜜蜂如何告诉同伴花在哪里"), ("ar", "كيف يخبر النحل رفاقه بمكان الأزهار")],
+    [("en", "How honeybees tell each other where flowers are"), ("zh", "蜜蜂如何告诉同伴花在哪里"), ("ar", "كيف يخبر النحل رفاقه بمكان الأزهار"),
+     ("hi", "मधुमक्खियाँ फूलों का रास्ता कैसे बताती हैं"), ("el", "Πώς οι μέλισσες δείχνουν τα λουλούδια")],
 )
 def test_the_title_is_set_in_the_face_of_its_script(tmp_path, language, title):
     picture = flat(tmp_path / "p.png", (40, 60, 90))

@@ -34,6 +34,7 @@ from faceless.media.fonts import (
     FontSet,
     Script,
     anton_path,
+    char_script,
     em_per_ass_size,
     is_cjk_char,
     text_width,
@@ -264,10 +265,37 @@ def build_caption_groups(segments: list[tuple[SegmentSpan, list[WordTiming]]], f
     return groups
 
 
+# Greek accents a capital does not carry: tonos (acute), varia (grave), perispomeni, the breathings
+_GREEK_CAPITAL_DROPS = frozenset("\u0301\u0300\u0342\u0313\u0314")
+_GREEK_DIGRAPH_FIRST, _GREEK_DIGRAPH_SECOND = frozenset("ΑΕΟΥ"), frozenset("ΙΥ")
+
+
+def shout(text: str) -> str:
+    """`text` in capitals, as the bold styles set it. Greek capitals drop their accents (ΜΈΛΙΣΣΕΣ is
+    written ΜΕΛΙΣΣΕΣ), and a vowel that loses one keeps the two vowels apart with a diaeresis on
+    the second (τσάι, ΤΣΑΪ), as Greek typesetting does; other scripts' accents stay (ÉTÉ)."""
+    upper = text.upper()
+    if not any(char_script(char) is Script.greek for char in upper):
+        return upper
+    out: list[str] = []
+    base = ""  # the last letter, whose marks follow it
+    dropped_from = ""  # the capital vowel whose accent was just dropped
+    for char in unicodedata.normalize("NFD", upper):
+        if not unicodedata.combining(char):
+            diaeresis = dropped_from in _GREEK_DIGRAPH_FIRST and char in _GREEK_DIGRAPH_SECOND
+            out.append(char + "\u0308" if diaeresis else char)
+            base, dropped_from = char, ""
+        elif char in _GREEK_CAPITAL_DROPS and char_script(base) is Script.greek:
+            dropped_from = base
+        elif not (char == "\u0308" and out[-1].endswith("\u0308")):  # ΐ: one diaeresis is enough
+            out.append(char)
+    return unicodedata.normalize("NFC", "".join(out))
+
+
 def caption_texts(groups: list[CaptionGroup], uppercase: bool = True) -> list[str]:
     """Every text a caption script will draw (for choosing and cutting the fonts)."""
     texts = [w.text for g in groups for w in g.words]
-    return texts + ([t.upper() for t in texts] if uppercase else [])
+    return texts + ([shout(t) for t in texts] if uppercase else [])
 
 
 # ------------------------------------------------------------------ SRT and WebVTT
@@ -456,7 +484,7 @@ def _margin_v(layout: CaptionLayout) -> int:
 
 def _display(word: str, layout: CaptionLayout) -> str:
     # only caseless scripts are left alone by upper(); Latin is shouted, as the bold styles do
-    return word.upper() if layout.uppercase else word
+    return shout(word) if layout.uppercase else word
 
 
 def _measure(text: str, face: Face, em: int) -> float:

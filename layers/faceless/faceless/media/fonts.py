@@ -1,9 +1,14 @@
 """Caption and title faces, chosen by script, shipped as wheels (all SIL OFL):
 
-- Latin (and Greek, Vietnamese): Anton, a static bold display face (`fontpkg-anton`);
-- Cyrillic (Anton has none): Noto Sans, pinned condensed and extra-bold to sit beside Anton (`fontpkg-noto-sans`);
+- Latin (Vietnamese included): Anton, a static bold display face (`fontpkg-anton`);
+- Cyrillic and Greek (Anton has neither): Noto Sans, pinned condensed and extra-bold to sit beside
+  Anton (`fontpkg-noto-sans`);
 - Chinese (simplified / traditional), Japanese, Korean: Noto Sans SC / TC / JP / KR (`justmytype-intl-cjk`);
-- Arabic (Arabic, Persian, Urdu...) and Hebrew: Noto Sans Arabic / Hebrew (`justmytype-intl-rtl`).
+- Arabic (Arabic, Persian, Urdu...) and Hebrew: Noto Sans Arabic / Hebrew (`justmytype-intl-rtl`);
+- Devanagari (Hindi, Marathi, Nepali), Bengali (and Assamese), Tamil, Telugu: Noto Sans of each
+  (`justmytype-intl-south-asia`); Thai, Lao, Khmer, Myanmar (`justmytype-intl-sea`); Ethiopic
+  (Amharic, Tigrinya; `justmytype-intl-africa`). Scripts none of these draw (Georgian, Armenian,
+  Gujarati, Kannada, Malayalam...) fall back to Anton, which has no glyphs for them.
 
 The Noto faces are variable fonts whose default instance is Thin (CJK) or Regular, and libass renders
 a variable font's default instance only. So for each video we cut each needed face down to the
@@ -44,6 +49,16 @@ class Script(StrEnum):
     kr = "kr"
     arabic = "arabic"
     hebrew = "hebrew"
+    greek = "greek"
+    devanagari = "devanagari"
+    bengali = "bengali"
+    tamil = "tamil"
+    telugu = "telugu"
+    thai = "thai"
+    lao = "lao"
+    khmer = "khmer"
+    myanmar = "myanmar"
+    ethiopic = "ethiopic"
 
 
 @dataclass(frozen=True)
@@ -63,6 +78,16 @@ _SOURCES: dict[Script, _Source] = {
     Script.kr: _Source("justmytype_intl_cjk", "fonts/ofl/notosanskr/NotoSansKR*.ttf", 800),
     Script.arabic: _Source("justmytype_intl_rtl", "fonts/ofl/notosansarabic/NotoSansArabic*.ttf", 800, rtl=True),
     Script.hebrew: _Source("justmytype_intl_rtl", "fonts/ofl/notosanshebrew/NotoSansHebrew*.ttf", 800, rtl=True),
+    Script.greek: _Source("fontpkg_noto_sans", "files/NotoSans[[]wdth*.ttf", 800, width=75),
+    **{
+        script: _Source(package, f"fonts/ofl/notosans{script.value}/NotoSans{script.value.title()}*.ttf", 800)
+        for package, scripts in (
+            ("justmytype_intl_south_asia", (Script.devanagari, Script.bengali, Script.tamil, Script.telugu)),
+            ("justmytype_intl_sea", (Script.thai, Script.lao, Script.khmer, Script.myanmar)),
+            ("justmytype_intl_africa", (Script.ethiopic,)),
+        )
+        for script in scripts
+    },
 }
 CJK_SCRIPTS = frozenset({Script.sc, Script.tc, Script.jp, Script.kr})
 RTL_SCRIPTS = frozenset({Script.arabic, Script.hebrew})
@@ -135,7 +160,41 @@ def language_script(language: str) -> Script:
         "he": Script.hebrew,
         "iw": Script.hebrew,
         "yi": Script.hebrew,
+        "el": Script.greek,
+        "grc": Script.greek,
+        "hi": Script.devanagari,
+        "mr": Script.devanagari,
+        "ne": Script.devanagari,
+        "sa": Script.devanagari,
+        "kok": Script.devanagari,
+        "mai": Script.devanagari,
+        "bn": Script.bengali,
+        "as": Script.bengali,
+        "bpy": Script.bengali,
+        "ta": Script.tamil,
+        "te": Script.telugu,
+        "th": Script.thai,
+        "lo": Script.lao,
+        "km": Script.khmer,
+        "my": Script.myanmar,
+        "am": Script.ethiopic,
+        "ti": Script.ethiopic,
     }.get(primary, Script.latin)
+
+
+# (first, last code point, script): the blocks, marks included, of the scripts with a face of their own
+_BLOCKS = (
+    (0x0370, 0x03FF, Script.greek), (0x1F00, 0x1FFF, Script.greek),
+    (0x0900, 0x097F, Script.devanagari), (0xA8E0, 0xA8FF, Script.devanagari),
+    (0x0980, 0x09FF, Script.bengali),
+    (0x0B80, 0x0BFF, Script.tamil),
+    (0x0C00, 0x0C7F, Script.telugu),
+    (0x0E00, 0x0E7F, Script.thai),
+    (0x0E80, 0x0EFF, Script.lao),
+    (0x1000, 0x109F, Script.myanmar), (0xA9E0, 0xA9FF, Script.myanmar), (0xAA60, 0xAA7F, Script.myanmar),
+    (0x1200, 0x139F, Script.ethiopic), (0x2D80, 0x2DDF, Script.ethiopic), (0xAB00, 0xAB2F, Script.ethiopic),
+    (0x1780, 0x17FF, Script.khmer), (0x19E0, 0x19FF, Script.khmer),
+)  # fmt: skip
 
 
 def char_script(char: str) -> Script | None:
@@ -153,6 +212,9 @@ def char_script(char: str) -> Script | None:
         return Script.kr  # hangul
     if 0x3400 <= point <= 0x9FFF or 0xF900 <= point <= 0xFAFF or 0x20000 <= point <= 0x3134F:
         return Script.sc  # han: which CJK face draws it depends on the language
+    for first, last, script in _BLOCKS:
+        if first <= point <= last:
+            return script
     category = unicodedata.category(char)
     if category.startswith("L"):
         return Script.latin
@@ -301,7 +363,9 @@ def prepare_fonts(folder: Path, texts: list[str], language: str) -> FontSet:
                 continue
             script = text_script(char, language) if char_script(char) is not None else default
             if script is not Script.latin:
-                needed.setdefault(script, set()).add(char)
+                # and its decomposition: HarfBuzz draws Thai SARA AM as NIKHAHIT + SARA AA, and
+                # finds each in the font's character map
+                needed.setdefault(script, set()).update(char + unicodedata.normalize("NFKD", char))
     for script, chars in sorted(needed.items()):
         charset = "".join(sorted(chars))
         digest = hashlib.sha256(charset.encode()).hexdigest()[:10]
