@@ -123,6 +123,20 @@ def test_a_scripts_hashtags_leave_out_the_common_words_of_its_language(language,
     assert not common_words & set(script.hashtags), script.hashtags
 
 
+def test_a_hindi_scripts_title_is_its_first_sentence_and_its_hashtags_whole_words():
+    # GIVEN a Hindi script: sentences end with a danda, words carry vowel signs (marks)
+    text = (
+        "मधुमक्खियाँ नाचकर एक दूसरे को बताती हैं कि फूल कहाँ हैं। जब एक खोजी मधुमक्खी फूलों का खेत "
+        "ढूंढती है, तो वह छत्ते में लौटकर नाचती है।"
+    )
+    # WHEN it becomes the script
+    script = script_from_user(VideoRequest(script=text, language="hi"), make_plan())
+    # THEN the title is the first sentence (it ran on into the second), without its danda
+    assert script.title == "मधुमक्खियाँ नाचकर एक दूसरे को बताती हैं कि फूल कहाँ हैं"
+    # AND there are hashtags (there were none), whole words with their vowel signs
+    assert "#मधुमक्खियाँ" in script.hashtags and len(script.hashtags) >= 3
+
+
 def test_script_from_user_leaves_emoji_out_of_the_narration_and_always_has_a_title():
     # GIVEN a user's script with emoji, whose first "sentence" is marks only
     text = "... 🐝 Bees dance to say where the flowers are 🌸🌼. They waggle, and the hive follows 👍🏽."

@@ -7,6 +7,7 @@ import pytest
 from faceless.agents.text import (
     covers,
     has_words,
+    hashtag,
     mentioned_people,
     person_names,
     sentence_spans,
@@ -15,6 +16,7 @@ from faceless.agents.text import (
     stop_words_for,
     without_pictographs,
     word_count,
+    words_of,
 )
 
 NARRATION = (
@@ -129,3 +131,28 @@ def test_picture_words_of_a_spanish_piece_leave_out_spanish_common_words():
     words = salient_words(piece, language="es")
     assert words[:2] == ["abeja", "exploradora"] and {"campo", "flores", "colmena", "baila"} <= set(words)
     assert "Cuando" not in words and "Cuando" in salient_words(piece)  # English's list alone keeps it
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [("मधुमक्खियाँ नाचती हैं", ["मधुमक्खियाँ", "नाचती", "हैं"]),  # vowel signs are marks, not \\w to `re`
+     ("মৌমাছি নাচে", ["মৌমাছি", "নাচে"]), ("ผึ้งเต้นรำ", ["ผึ้งเต้นรำ"])],
+)
+def test_a_word_keeps_its_vowel_signs(text, words):
+    assert words_of(text) == words
+    assert hashtag(words[0]) == "#" + words[0][:1].upper() + words[0][1:]
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("मधुमक्खियाँ नाचती हैं।", "फूल दूर हैं।"),  # Hindi: the danda
+        ("মৌমাছি নাচে।", "ফুল দূরে।"),  # Bengali: the danda too
+        ("شہد کی مکھیاں ناچتی ہیں۔", "پھول دور ہیں۔"),  # Urdu's full stop
+        ("ንቦች ይጨፍራሉ።", "አበቦች ሩቅ ናቸው።"),  # Amharic's
+        ("Մեղուները պարում են։", "Ծաղիկները հեռու են։"),  # Armenian's
+    ],
+)
+def test_sentences_end_at_the_full_stop_of_their_script(first, second):
+    text = f"{first} {second}"
+    assert [text[span.start : span.end] for span in sentence_spans(text)] == [first, second]

@@ -99,6 +99,8 @@ def test_groups_hold_one_to_four_words_break_at_punctuation_and_sit_on_the_globa
         ("Apple now sells iPhone 15 everywhere", ["Apple now sells", "iPhone 15 everywhere"]),
         ("the crew landed in 1969 after years", ["the crew landed", "in 1969 after years"]),
         ("عادت مركبة الفضاء أبولو ١١ إلى الأرض", ["عادت مركبة الفضاء", "أبولو ١١ إلى الأرض"]),
+        # a Hindi sentence ends with a danda: the next one starts a new caption
+        ("वह आई। मधुमक्खियाँ नाचती हैं", ["वह आई।", "मधुमक्खियाँ नाचती हैं"]),  # was "वह आई। मधुमक्खियाँ"
     ],
 )
 def test_a_phrase_is_grouped_with_no_lone_word_no_number_cut_off_and_no_word_leaning_on_the_next(text, expected):

@@ -14,7 +14,9 @@ from stop_words import StopWordError, get_stop_words
 # --------------------------------------------------------------------------- words
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
-_WORD = re.compile(r"[^\W_](?:[\w'’-]*[^\W_])?")
+# a letter or digit, then letters, marks (the vowel signs of Hindi, Bengali, Thai...: not \w to `re`),
+# digits, apostrophes and hyphens, ending on a letter, mark or digit
+_WORD = regex.compile(r"[\p{L}\p{N}](?:[\p{L}\p{M}\p{N}'’-]*[\p{L}\p{M}\p{N}])?")
 
 # Words too common to name a subject: left out of key words, hashtags, picture prompts and card headlines
 STOP_WORDS = frozenset(
@@ -128,7 +130,7 @@ def top_keywords(text: str, count: int, language: str = "en") -> list[str]:
 
 
 def hashtag(word: str) -> str:
-    cleaned = re.sub(r"[^\w]", "", word)
+    cleaned = regex.sub(r"[^\p{L}\p{M}\p{N}_]", "", word)  # keeps मधुमक्खियाँ's vowel signs
     return f"#{cleaned[:1].upper()}{cleaned[1:]}" if cleaned else ""
 
 
@@ -146,8 +148,11 @@ def cut_at_word(text: str, limit: int) -> str:
 # --------------------------------------------------------------------------- sentences
 
 _ABBREVIATIONS = frozenset("mr mrs ms dr st jr sr vs etc prof gen sgt lt col capt mt ft no approx".split())
-_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s|$)|[。！？]+[”」』）)]*")
-_CLAUSE_END = re.compile(r"[,;:，、；：](?=\s|[^\s])|\s[—–-]\s")
+# full stops of the scripts that write one: Latin's, the danda (Hindi, Bengali...), Urdu's, Arabic's
+# question mark, Ethiopic's, Armenian's, Myanmar's, Khmer's; CJK's need no space after them
+SENTENCE_MARKS = ".!?…।॥۔؟።፧։။។"
+_SENTENCE_END = re.compile(rf"[{SENTENCE_MARKS}]+[\"'”’)\]]*(?=\s|$)|[。！？]+[”」』）)]*")
+_CLAUSE_END = re.compile(r"[,;:，、；：،؛፣၊](?=\s|[^\s])|\s[—–-]\s")
 
 
 # A sentence over twice the mean piece length is cut at a clause; shorter ones stay whole, since
