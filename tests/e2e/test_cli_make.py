@@ -136,11 +136,15 @@ def test_a_model_that_never_answers_well_fails_the_video_with_a_clear_error(tmp_
     assert calls == 3 * 2
 
 
-def test_ctrl_c_stops_the_video_and_its_folder_says_interrupted(tmp_path):
-    # GIVEN `faceless make` running as a user runs it, in its own process group as a terminal's job
-    env = {key: value for key, value in os.environ.items() if key != "OPENAI_API_KEY"}
+@pytest.mark.parametrize("whom", ["group", "process"])
+def test_ctrl_c_stops_the_video_and_its_folder_says_interrupted(tmp_path, whom):
+    # GIVEN `faceless make` running as a user runs it, in its own process group as a terminal's job,
+    # with its temporary files in a folder of the test's
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = {key: value for key, value in os.environ.items() if key != "OPENAI_API_KEY"} | {"TMPDIR": str(scratch)}
     command = [sys.executable, "-m", "faceless.runner.cli", "make", "--topic", "how rainbows form", "--duration", "30",
-               "--out", str(tmp_path)]  # fmt: skip
+               "--out", str(tmp_path / "out")]  # fmt: skip
     process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True,
                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # fmt: skip
     lines = []
@@ -148,13 +152,17 @@ def test_ctrl_c_stops_the_video_and_its_folder_says_interrupted(tmp_path):
         lines.append(line)
         if "assembling the video" in line:
             break
-    # WHEN the user presses Ctrl-C (the terminal signals the whole group: the command and its ffmpegs)
-    os.killpg(process.pid, signal.SIGINT)
+    # WHEN the user presses Ctrl-C (a terminal signals the whole group: the command and its ffmpegs),
+    # or something signals the command alone (its ffmpegs keep going)
+    if whom == "group":
+        os.killpg(process.pid, signal.SIGINT)
+    else:
+        process.send_signal(signal.SIGINT)
     rest = process.stderr.read()
     code = process.wait(timeout=60)
-    # THEN it stops with 130 and one line saying where it stopped and where its files are
+    # THEN it stops with 130 (not an abort) and one line saying where it stopped and where its files are
     assert code == 130, "".join(lines) + rest
-    assert "Traceback" not in rest
+    assert "Traceback" not in rest and "terminate called" not in rest
     said = re.search(r"faceless: interrupted while assembling the video \(\d+%\); what was made is in (\S+)", rest)
     assert said, rest
     # AND the job folder's status.json no longer claims to be running: failed, Interrupted
@@ -163,3 +171,5 @@ def test_ctrl_c_stops_the_video_and_its_folder_says_interrupted(tmp_path):
     assert (status["status"], status["error"]["error"]) == ("failed", "Interrupted")
     assert "assembling the video" in status["error"]["cause"]
     assert list(folder.glob("voice/*.wav")) and not (folder / "video.mp4").exists()
+    # AND no temporary file is left behind (the tokenizer's vocabulary cache is kept on purpose)
+    assert [path.name for path in scratch.iterdir()] in ([], ["faceless-tiktoken"])

@@ -7,10 +7,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import shutil
 import sys
+import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import NoReturn, TextIO
 
@@ -36,6 +40,40 @@ FLAGS = {
 
 class UsageError(Exception):
     pass
+
+
+_scratch: Path | None = None  # the running command's temporary folder (see private_scratch)
+
+
+@contextlib.contextmanager
+def private_scratch() -> Iterator[Path]:
+    """One temporary folder for everything the command's renders write (tempfile's default for the
+    process while it runs), so that an interrupted run can remove it at once."""
+    from faceless.providers.llm.tokens import pin_cache_dir
+
+    global _scratch
+    pin_cache_dir()  # the tokenizer's vocabulary cache outlives the run: it stays in the system's folder
+    _scratch = Path(tempfile.mkdtemp(prefix="faceless-run-"))
+    tempfile.tempdir = str(_scratch)
+    try:
+        yield _scratch
+    finally:
+        tempfile.tempdir = None
+        shutil.rmtree(_scratch, ignore_errors=True)
+        _scratch = None
+
+
+def exit_now(code: int, out: TextIO, err: TextIO) -> NoReturn:
+    """End the process at once, after a Ctrl-C. A normal exit would finalise the interpreter while
+    the state machine's threads are still inside native code (OpenCV, espeak-ng): Python ends such
+    threads by unwinding them, which C++ frames turn into "terminate called without an active
+    exception" and an abort (seen in a full test run on a busy machine), and moto's mock would stop under threads still
+    calling it. ffmpeg children see their pipes close and stop; the temporary folder goes first."""
+    out.flush()
+    err.flush()
+    if _scratch is not None:
+        shutil.rmtree(_scratch, ignore_errors=True)
+    os._exit(code)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -223,14 +261,16 @@ def cmd_make(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if note := english_outline_note(request, "set OPENAI_API_KEY or give your own --script."):
             err.write(f"Note: {note}\n")
     job_id = new_job_id()
-    try:
-        with EmbeddedRunner(listener=tracker) as runner, ProgressDisplay(tracker, err):
-            run = make_video(request, runner, services, job_id=job_id)
-    except KeyboardInterrupt:
-        reached = tracker.snapshot()
-        folder = record_interruption(services, job_id, reached.stage, reached.percent)
-        err.write(f"faceless: interrupted while {reached.stage} ({reached.percent}%); what was made is in {folder}\n")
-        return 130
+    with private_scratch():
+        try:
+            with EmbeddedRunner(listener=tracker) as runner, ProgressDisplay(tracker, err):
+                run = make_video(request, runner, services, job_id=job_id)
+        except KeyboardInterrupt:
+            reached = tracker.snapshot()
+            err.write(f"faceless: interrupted while {reached.stage} ({reached.percent}%); ")
+            folder = record_interruption(services, job_id, reached.stage, reached.percent)
+            err.write(f"what was made is in {folder}\n")
+            exit_now(130, out, err)
     if not run.succeeded:
         err.write(f"faceless: the video failed: {run.execution.error}: {readable_cause(run.execution.cause or '')}\n")
         err.write(f"           job folder: {run.folder}\n")
@@ -284,7 +324,7 @@ def cmd_batch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
         use_services(services := build_services(Settings.from_env()))
         err.write(f"Running {path.name} through the batch state machine…\n")
-        with EmbeddedRunner(listener=progress_printer(err), keep_invocations=False) as runner:
+        with private_scratch(), EmbeddedRunner(listener=progress_printer(err), keep_invocations=False) as runner:
             run = run_manifest(path, runner, services, max_concurrency=args.max_concurrency)
     except (ConfigurationError, InvalidManifestError) as error:
         raise UsageError(str(error)) from None
@@ -358,6 +398,8 @@ def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO |
         return 2
     except KeyboardInterrupt:
         err.write("faceless: interrupted\n")
+        if _scratch is not None:  # a batch was running: stop it as `make` stops (exit_now)
+            exit_now(130, out, err)
         return 130
     return 2
 

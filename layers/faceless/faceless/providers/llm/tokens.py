@@ -25,8 +25,14 @@ TOKENS_REPLY_PRIMER = 3
 _lock = threading.Lock()
 
 
+def pin_cache_dir() -> Path:
+    """Where the vocabulary is cached: $TIKTOKEN_CACHE_DIR, else the temporary folder's `faceless-tiktoken`,
+    fixed (in the environment) on first call, so a later change of tempfile's folder leaves it in place."""
+    return Path(os.environ.setdefault("TIKTOKEN_CACHE_DIR", str(Path(tempfile.gettempdir()) / "faceless-tiktoken")))
+
+
 def _seed_cache() -> None:
-    cache_dir = Path(os.environ.setdefault("TIKTOKEN_CACHE_DIR", str(Path(tempfile.gettempdir()) / "faceless-tiktoken")))
+    cache_dir = pin_cache_dir()
     target = cache_dir / hashlib.sha1(O200K_URL.encode()).hexdigest()
     if target.is_file():
         return
