@@ -41,7 +41,8 @@ def served(tmp_path):
     command = Path(sys.executable).parent / "faceless"
     argv = [str(command)] if command.exists() else [sys.executable, "-m", "faceless.runner.cli"]
     env = {k: v for k, v in os.environ.items() if k not in ("OPENAI_API_KEY", "GEMINI_API_KEY", "FACELESS_BLOB_STORE")}
-    env.update(FACELESS_API_KEY=KEY, POWERTOOLS_LOG_LEVEL="ERROR")
+    (tmp_path / "tmp").mkdir()
+    env.update(FACELESS_API_KEY=KEY, POWERTOOLS_LOG_LEVEL="ERROR", TMPDIR=str(tmp_path / "tmp"))
     process = subprocess.Popen(
         [*argv, "serve", "--port", "0", "--out", str(tmp_path / "out")],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path,
@@ -107,3 +108,23 @@ def test_post_poll_and_download_a_15_second_video_over_http(served, tmp_path):
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=20) == 0
     assert "POST /videos 202" in process.stderr.read()
+
+
+def test_stopping_the_server_mid_video_abandons_it_at_once_and_cleanly(served, tmp_path):
+    url, process = served
+    # GIVEN a 30 s video being made
+    status, _, raw = request("POST", f"{url}/videos", json.dumps({"topic": "How volcanoes form", "duration_seconds": 30}).encode())
+    assert status == 202, raw
+    status_url = json.loads(raw)["status_url"]
+    deadline = time.monotonic() + 60
+    while json.loads(request("GET", status_url)[2])["progress"] < 68 and time.monotonic() < deadline:
+        time.sleep(0.2)  # until it is assembling: threads inside OpenCV and ffmpeg
+    # WHEN a service manager stops the server
+    process.send_signal(signal.SIGTERM)
+    # THEN it ends at once with 0, saying what it abandoned, without an abort
+    assert process.wait(timeout=20) == 0
+    said = process.stderr.read()
+    assert "faceless: stopped; 1 video(s) still being made were abandoned" in said, said
+    assert "terminate called" not in said and "Traceback" not in said
+    # AND leaves no temporary file behind (the tokenizer's vocabulary cache is kept on purpose)
+    assert [path.name for path in (tmp_path / "tmp").iterdir()] in ([], ["faceless-tiktoken"])

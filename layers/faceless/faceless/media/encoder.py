@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from faceless.errors import RenderError
-from faceless.media.ffmpeg import THREADS, ffmpeg_exe, stderr_tail
+from faceless.media.ffmpeg import THREADS, ffmpeg_exe, start_ffmpeg, stderr_tail
 
 X264_PRESET = "veryfast"
 X264_CRF = 21
@@ -107,7 +107,7 @@ class FrameSink:
         self.frame_size = frame_size
         self.frames_written = 0
         try:
-            self.process = subprocess.Popen(
+            self.process = start_ffmpeg(
                 command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, bufsize=0
             )
         except OSError as exc:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
+import threading
+import weakref
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from faceless.errors import RenderError
 
@@ -22,6 +26,31 @@ def ffmpeg_exe() -> str:
     except ImportError as exc:  # pragma: no cover - a packaging error
         raise RenderError("imageio-ffmpeg is not installed: no ffmpeg binary") from exc
     return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+# every ffmpeg this process started, so that an interrupted run can end them (interrupt.exit_now)
+_STARTED: weakref.WeakSet[subprocess.Popen[bytes]] = weakref.WeakSet()
+_STARTED_LOCK = threading.Lock()
+
+
+def start_ffmpeg(command: list[str], **options: Any) -> subprocess.Popen[bytes]:
+    """`subprocess.Popen(command, **options)`, remembered until it is gone."""
+    process = subprocess.Popen(command, **options)
+    with _STARTED_LOCK:
+        _STARTED.add(process)
+    return process
+
+
+def stop_ffmpegs() -> None:
+    """Kill the ffmpegs this process started that still run, and reap them."""
+    with _STARTED_LOCK:
+        running = [process for process in _STARTED if process.poll() is None]
+    for process in running:
+        with contextlib.suppress(OSError):
+            process.kill()
+    for process in running:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=5)
 
 
 def stderr_tail(stderr: bytes | str, lines: int = _STDERR_TAIL_LINES) -> str:
@@ -41,9 +70,11 @@ def run_ffmpeg(
     """Run ffmpeg with `args`; on failure raise RenderError naming `what` with the end of its stderr."""
     command = [ffmpeg_exe(), *(QUIET if quiet else ("-hide_banner", "-nostdin")), *args]
     try:
-        done = subprocess.run(command, cwd=cwd, stdout=stdout, stderr=subprocess.PIPE, check=False)
+        process = start_ffmpeg(command, cwd=cwd, stdout=stdout, stderr=subprocess.PIPE)
     except OSError as exc:
         raise RenderError(f"{what}: could not start ffmpeg: {exc}") from exc
+    output, errors = process.communicate()
+    done = subprocess.CompletedProcess(command, process.returncode, output, errors)
     if check and done.returncode != 0:
         raise RenderError(f"{what}: ffmpeg exited with {done.returncode}:\n{stderr_tail(done.stderr)}")
     return done

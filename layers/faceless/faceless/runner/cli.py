@@ -7,20 +7,18 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
-import shutil
 import sys
-import tempfile
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import NoReturn, TextIO
 
 from pydantic import ValidationError
 
 from faceless.models import ArtStyle, CaptionStyle, ImageProviderName, MusicChoice, OptimizationLevel
+from faceless.runner import interrupt
+from faceless.runner.interrupt import exit_now, private_scratch
 
 # request field -> the flag a user typed, so errors name what they can fix
 FLAGS = {
@@ -42,38 +40,6 @@ class UsageError(Exception):
     pass
 
 
-_scratch: Path | None = None  # the running command's temporary folder (see private_scratch)
-
-
-@contextlib.contextmanager
-def private_scratch() -> Iterator[Path]:
-    """One temporary folder for everything the command's renders write (tempfile's default for the
-    process while it runs), so that an interrupted run can remove it at once."""
-    from faceless.providers.llm.tokens import pin_cache_dir
-
-    global _scratch
-    pin_cache_dir()  # the tokenizer's vocabulary cache outlives the run: it stays in the system's folder
-    _scratch = Path(tempfile.mkdtemp(prefix="faceless-run-"))
-    tempfile.tempdir = str(_scratch)
-    try:
-        yield _scratch
-    finally:
-        tempfile.tempdir = None
-        shutil.rmtree(_scratch, ignore_errors=True)
-        _scratch = None
-
-
-def exit_now(code: int, out: TextIO, err: TextIO) -> NoReturn:
-    """End the process at once, after a Ctrl-C. A normal exit would finalise the interpreter while
-    the state machine's threads are still inside native code (OpenCV, espeak-ng): Python ends such
-    threads by unwinding them, which C++ frames turn into "terminate called without an active
-    exception" and an abort (seen in a full test run on a busy machine), and moto's mock would stop under threads still
-    calling it. ffmpeg children see their pipes close and stop; the temporary folder goes first."""
-    out.flush()
-    err.flush()
-    if _scratch is not None:
-        shutil.rmtree(_scratch, ignore_errors=True)
-    os._exit(code)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -398,7 +364,7 @@ def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO |
         return 2
     except KeyboardInterrupt:
         err.write("faceless: interrupted\n")
-        if _scratch is not None:  # a batch was running: stop it as `make` stops (exit_now)
+        if interrupt.running():  # a batch was running: stop it as `make` stops (exit_now)
             exit_now(130, out, err)
         return 130
     return 2

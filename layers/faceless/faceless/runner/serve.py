@@ -418,6 +418,13 @@ class LocalServer:
         self._thread.start()
         return self
 
+    def videos_in_progress(self) -> int:
+        """Executions of the video machine still running."""
+        if self._runner is None:
+            return 0
+        arn = self._runner.state_machine_arn("VideoStateMachine")
+        return len(self._runner.sfn.list_executions(stateMachineArn=arn, statusFilter="RUNNING")["executions"])
+
     def close(self) -> None:
         from faceless.api.context import use_api_context
         from faceless.bootstrap import use_services
@@ -469,6 +476,7 @@ def _new_key() -> str:
 def cmd_serve(host: str, port: int, out: TextIO, err: TextIO) -> int:
     """The `faceless serve` command; returns the exit status."""
     from faceless.errors import FacelessError
+    from faceless.runner.interrupt import exit_now, private_scratch
 
     try:
         server = LocalServer(host=host, port=port, log=err).__enter__()
@@ -482,12 +490,16 @@ def cmd_serve(host: str, port: int, out: TextIO, err: TextIO) -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)  # a service manager's stop is a clean stop too
-    try:
-        out.write(server.banner())
-        out.flush()
-        server.serve_forever()
-    except KeyboardInterrupt:
-        err.write("faceless: stopped\n")
-    finally:
-        server.close()
+    with private_scratch():
+        try:
+            out.write(server.banner())
+            out.flush()
+            server.serve_forever()
+        except KeyboardInterrupt:
+            if abandoned := server.videos_in_progress():
+                err.write(f"faceless: stopped; {abandoned} video(s) still being made were abandoned\n")
+                exit_now(0, out, err)  # not close(): it would stop moto under the running videos
+            err.write("faceless: stopped\n")
+        finally:
+            server.close()
     return 0
