@@ -80,3 +80,12 @@ def test_an_empty_script_file_is_refused_as_empty(tmp_path):
     code, out, err = run_cli("make", "--script", str(script))
     assert code == 2 and out == ""
     assert err == f"faceless: error: --script: {script} is empty\n"
+
+
+def test_a_script_whose_captions_would_be_boxes_is_refused_before_anything_is_made(tmp_path):
+    script = tmp_path / "georgian.txt"
+    script.write_text("ფუტკრები ცეკვავენ, რომ აჩვენონ სად არის ყვავილები.", "utf-8")
+    code, _, err = run_cli("make", "--script", str(script), "--language", "ka", "--out", str(tmp_path / "out"))
+    assert code == 2 and err.count("\n") == 1
+    assert err.startswith("faceless: error: --script: captions cannot be drawn in Georgian script")
+    assert not (tmp_path / "out").exists()  # no job was started

@@ -162,6 +162,25 @@ def test_a_language_or_voice_the_speaker_lacks_fails_at_plan_before_any_model_ca
     assert status["status"] == "failed" and named in status["error"]["cause"]
 
 
+@pytest.mark.parametrize(
+    ("fields", "named"),
+    [({"script": "ფუტკრები ცეკვავენ, რომ აჩვენონ სად არის ყვავილები.", "language": "ka"}, "Georgian"),
+     ({"topic": "how bees dance", "language": "hy"}, "Armenian")],
+)
+def test_text_whose_captions_would_be_boxes_fails_at_plan_before_any_model_call(runner, services, fields, named):
+    # GIVEN a Georgian script, or an Armenian video: scripts no shipped caption face draws
+    request = VideoRequest(duration_seconds=15, **fields)
+
+    # WHEN the video runs
+    run = make_video(request, runner, services)
+
+    # THEN Plan refuses it, naming the script, and nothing after it ran (before, the captions were boxes)
+    assert run.execution.status == "FAILED" and run.execution.error == "InvalidRequestError"
+    assert {i.function for i in runner.invocations} == {"PlanFunction", "FailFunction"}
+    status = json.loads(services.store.get_bytes(f"jobs/local/{run.job_id}/status.json"))
+    assert f"captions cannot be drawn in {named} script" in status["error"]["cause"]
+
+
 def test_a_user_script_skips_the_storyteller(runner, services):
     # GIVEN the user's own narration
     script = (

@@ -329,6 +329,23 @@ def test_scripts_anton_lacks_get_a_noto_face_of_their_own(tmp_path, language, te
     assert all(ord(char) in cut for char in text)
 
 
+@pytest.mark.parametrize(
+    ("text", "language", "refused"),
+    [("ფუტკრები ცეკვავენ", "ka", "Georgian"), ("Bees dance", "hy", "Armenian"), ("He said ગુજરાતી", "en", "Gujarati"),
+     ("मधुमक्खियाँ नाचती हैं", "hi", None), ("Οι μέλισσες", "el", None), ("Những con ong", "vi", None),
+     ("蜜蜂跳舞", "zh", None), ("Пчёлы", "ru", None), ("ንቦች", "am", None), ("Bees dance 🐝 — 100%", "en", None)],
+)
+def test_text_no_caption_face_draws_is_refused_naming_its_script(text, language, refused):
+    from faceless.errors import InvalidRequestError
+    from faceless.media.fonts import check_captions_drawable
+
+    if refused is None:
+        check_captions_drawable(text, language)  # drawn with real glyphs: accepted
+    else:
+        with pytest.raises(InvalidRequestError, match=f"captions cannot be drawn in {refused} script"):
+            check_captions_drawable(text, language)
+
+
 def test_a_thai_cut_keeps_what_harfbuzz_decomposes_sara_am_into(tmp_path):
     from fontTools.ttLib import TTFont
 

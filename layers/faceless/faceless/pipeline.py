@@ -39,6 +39,7 @@ from faceless.models import (
     VisualBible,
     VoiceAsset,
 )
+from faceless.media.fonts import check_captions_drawable
 from faceless.planning import make_plan
 from faceless.providers.base import ImageRequest, SpeechRequest
 from faceless.store import BlobStore, get_json, put_json
@@ -151,6 +152,8 @@ def plan_job(event: JobInput, services: Services) -> PlanOutput:
         report_progress(services.jobs, job, "plan", request=job.request)
         # a language or voice the speech provider lacks fails here, before any model is paid for
         services.speech.check_voice(job.request.language, job.request.voice)
+        # and so does text whose captions no shipped face can draw (they would be boxes)
+        check_captions_drawable(job.request.script or "", job.request.language)
         script = storyteller.script_from_user(job.request, job.plan) if job.request.script else None
     return PlanOutput(job=job, script=script)
 

@@ -35,7 +35,7 @@ from pathlib import Path
 
 from PIL import ImageFont
 
-from faceless.errors import ConfigurationError, RenderError
+from faceless.errors import ConfigurationError, InvalidRequestError, RenderError
 
 CAPTION_FONT_NAME = "Anton"
 
@@ -223,6 +223,37 @@ def char_script(char: str) -> Script | None:
 
 def is_cjk_char(char: str) -> bool:
     return char_script(char) in CJK_SCRIPTS or 0x3000 <= ord(char) <= 0x303F or 0xFF00 <= ord(char) <= 0xFFEF
+
+
+# languages written in a script no caption face here draws, with one of its letters
+_UNDRAWN_LANGUAGE_LETTER = {
+    "ka": "ა", "hy": "ա", "hyw": "ա", "gu": "અ", "kn": "ಅ", "ml": "അ", "pa": "ਅ", "or": "ଅ", "si": "අ",
+    "chr": "Ꭰ",
+}  # fmt: skip
+
+
+def undrawn_letters(text: str, language: str = "") -> str:
+    """The letters of `text` (or, given a language written in such a script, one of its letters) that
+    no caption face draws: scripts without a face of their own fall to Anton, which has Latin only
+    (Georgian, Armenian, Gujarati, Kannada, Malayalam, Gurmukhi, Odia, Sinhala, Cherokee...)."""
+    sample = text + _UNDRAWN_LANGUAGE_LETTER.get(language.lower().split("-")[0], "")
+    found = {
+        char for char in sample
+        if char_script(char) is Script.latin and not unicodedata.name(char, "LATIN").startswith("LATIN")
+    }  # fmt: skip
+    return "".join(sorted(found))
+
+
+def check_captions_drawable(text: str, language: str) -> None:
+    """Refuse, before anything is made, a video whose captions would be boxes: InvalidRequestError."""
+    letters = undrawn_letters(text, language)
+    if letters:
+        scripts = sorted({unicodedata.name(char).split()[0].title() for char in letters})
+        raise InvalidRequestError(
+            f"captions cannot be drawn in {' or '.join(scripts)} script: no caption font here has its letters "
+            f"({letters[:8]}); the caption faces cover Latin, Cyrillic, Greek, CJK, Arabic, Hebrew, Devanagari, "
+            "Bengali, Tamil, Telugu, Thai, Lao, Khmer, Myanmar and Ethiopic"
+        )
 
 
 def text_script(text: str, language: str) -> Script:

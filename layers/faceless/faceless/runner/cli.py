@@ -145,6 +145,18 @@ def _check_voice(speech, request) -> None:
             raise UsageError(f"{flag}: {error}") from None
 
 
+def _check_captions(request) -> None:
+    """Text whose captions would be boxes (no shipped face draws its script) is refused up front."""
+    from faceless.errors import InvalidRequestError
+    from faceless.media.fonts import check_captions_drawable, undrawn_letters
+
+    try:
+        check_captions_drawable(request.script or "", request.language)
+    except InvalidRequestError as error:
+        flag = "--script" if request.script and undrawn_letters(request.script) else "--language"
+        raise UsageError(f"{flag}: {error}") from None
+
+
 def _configure_environment(args: argparse.Namespace) -> None:
     if args.out:
         os.environ["FACELESS_HOME"] = args.out
@@ -219,6 +231,7 @@ def cmd_make(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     except ConfigurationError as error:
         raise UsageError(str(error)) from None
     _check_voice(services.speech, request)
+    _check_captions(request)
     use_services(services)
     tracker = ProgressTracker()
     llm = f"{services.llm.name} ({services.llm.model})"
