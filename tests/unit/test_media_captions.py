@@ -331,7 +331,7 @@ def test_scripts_anton_lacks_get_a_noto_face_of_their_own(tmp_path, language, te
 
 @pytest.mark.parametrize(
     ("text", "language", "refused"),
-    [("ფუტკრები ცეკვავენ", "ka", "Georgian"), ("Bees dance", "hy", "Armenian"), ("He said ગુજરાતી", "en", "Gujarati"),
+    [("ფუტკრები ცეკვავენ", "ka", "Georgian"), ("Bees dance", "hy", "Armenian"), ("He said ગુજરાતી", "en", "Gujarati"), ("ދިވެހި", "dv", "Thaana"), ("ܫܠܡܐ", "syr", "Syriac"),
      ("मधुमक्खियाँ नाचती हैं", "hi", None), ("Οι μέλισσες", "el", None), ("Những con ong", "vi", None),
      ("蜜蜂跳舞", "zh", None), ("Пчёлы", "ru", None), ("ንቦች", "am", None), ("Bees dance 🐝 — 100%", "en", None)],
 )

@@ -204,7 +204,10 @@ def char_script(char: str) -> Script | None:
         return Script.cyrillic
     if 0x0590 <= point <= 0x05FF or 0xFB1D <= point <= 0xFB4F:
         return Script.hebrew
-    if 0x0600 <= point <= 0x08FF or 0xFB50 <= point <= 0xFDFF or 0xFE70 <= point <= 0xFEFF:
+    # Arabic and its supplements and extensions; not Syriac, Thaana, NKo, Samaritan or Mandaic, which
+    # share the range but not the face
+    if (0x0600 <= point <= 0x06FF or 0x0750 <= point <= 0x077F or 0x0870 <= point <= 0x08FF
+            or 0xFB50 <= point <= 0xFDFF or 0xFE70 <= point <= 0xFEFF):  # fmt: skip
         return Script.arabic
     if 0x3040 <= point <= 0x30FF or 0x31F0 <= point <= 0x31FF:
         return Script.jp  # kana
