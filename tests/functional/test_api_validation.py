@@ -78,6 +78,21 @@ def test_a_script_that_is_too_long_for_180_seconds_is_rejected_naming_script(clo
     assert detail["field"] == "script" and "180 s" in detail["message"]
 
 
+@pytest.mark.parametrize(
+    ("body", "field", "script"),
+    [({"script": "ფუტკრები ცეკვავენ, რომ აჩვენონ სად არის ყვავილები.", "language": "ka"}, "script", "Georgian"),
+     ({**GOOD, "language": "hy"}, "language", "Armenian")],
+)
+def test_a_request_whose_captions_would_be_boxes_is_a_400_and_starts_nothing(cloud, body, field, script):
+    # GIVEN a Georgian script, or an Armenian video: no shipped caption face draws their letters
+    response = cloud.call("POST", "/videos", body=body)
+    # THEN 400 naming the field and the script, and no video was started (nothing to charge or refund)
+    assert response.status == 400, response.body
+    [detail] = response.body["details"]
+    assert detail["field"] == field and f"captions cannot be drawn in {script} script" in detail["message"]
+    assert cloud.call("GET", "/videos").body["videos"] == []
+
+
 @pytest.mark.parametrize("key", ["has space", "x" * 256, "tab\there", "é-accent"])
 def test_a_malformed_idempotency_key_is_a_400_naming_the_header(cloud, key):
     response = cloud.call("POST", "/videos", body=GOOD, headers={"Idempotency-Key": key})

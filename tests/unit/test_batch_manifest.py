@@ -37,6 +37,22 @@ def test_a_row_missing_both_topic_and_script_says_so_even_with_other_errors():
     assert [{p.field for p in r.problems} for r in parsed.invalid] == [{"format", "topic/script"}, {"topic/script"}]
 
 
+def test_a_row_whose_captions_would_be_boxes_is_a_bad_row_the_others_still_run():
+    # GIVEN a manifest with a good row, a Georgian script and an Armenian topic (no caption face draws them)
+    data = json.dumps([
+        {"topic": "How tides work"},
+        {"script": "ფუტკრები ცეკვავენ, რომ აჩვენონ სად არის ყვავილები.", "language": "ka"},
+        {"topic": "How bees dance", "language": "hy"},
+    ]).encode()  # fmt: skip
+    # WHEN it is parsed
+    parsed = parse_manifest(data, "json")
+    # THEN the good row runs, and the other two are reported naming the field and the script
+    assert [row.row for row in parsed.valid] == [1]
+    problems = {r.row: [(p.field, p.message.split(":")[0]) for p in r.problems] for r in parsed.invalid}
+    assert problems == {2: [("script", "captions cannot be drawn in Georgian script")],
+                        3: [("language", "captions cannot be drawn in Armenian script")]}  # fmt: skip
+
+
 def test_a_json_manifest_is_an_array_of_requests():
     data = json.dumps([{"topic": "How tides work"}, 42, {"topic": "Bees", "colour": "red"}]).encode()
     parsed = parse_manifest(data, "json")

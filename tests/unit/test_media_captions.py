@@ -286,7 +286,8 @@ def test_a_cjk_phrase_is_cut_into_short_chunks_timed_by_length_and_joined_withou
 
 
 def test_each_word_is_set_in_the_face_of_its_script(tmp_path):
-    from faceless.media.fonts import Script, language_script, prepare_fonts, text_script
+    from faceless.media.fonts import prepare_fonts
+    from faceless.media.scripts import Script, language_script, text_script
     from faceless.media.captions import caption_texts
 
     assert language_script("zh") is Script.sc and language_script("zh-TW") is Script.tc
@@ -318,7 +319,8 @@ def test_each_word_is_set_in_the_face_of_its_script(tmp_path):
 def test_scripts_anton_lacks_get_a_noto_face_of_their_own(tmp_path, language, text, script):
     from fontTools.ttLib import TTFont
 
-    from faceless.media.fonts import Script, language_script, prepare_fonts, text_script
+    from faceless.media.fonts import prepare_fonts
+    from faceless.media.scripts import Script, language_script, text_script
 
     # GIVEN a word in a script Anton has no glyphs for (before, it fell to Anton: boxes on screen)
     # THEN the language and the word both choose that script's face
@@ -337,7 +339,7 @@ def test_scripts_anton_lacks_get_a_noto_face_of_their_own(tmp_path, language, te
 )
 def test_text_no_caption_face_draws_is_refused_naming_its_script(text, language, refused):
     from faceless.errors import InvalidRequestError
-    from faceless.media.fonts import check_captions_drawable
+    from faceless.media.scripts import check_captions_drawable
 
     if refused is None:
         check_captions_drawable(text, language)  # drawn with real glyphs: accepted
@@ -349,7 +351,8 @@ def test_text_no_caption_face_draws_is_refused_naming_its_script(text, language,
 def test_a_thai_cut_keeps_what_harfbuzz_decomposes_sara_am_into(tmp_path):
     from fontTools.ttLib import TTFont
 
-    from faceless.media.fonts import Script, prepare_fonts
+    from faceless.media.fonts import prepare_fonts
+    from faceless.media.scripts import Script
 
     # GIVEN a Thai word with SARA AM (U+0E33), which HarfBuzz draws as NIKHAHIT + SARA AA
     fonts = prepare_fonts(tmp_path / "fonts", ["รำ"], "th")

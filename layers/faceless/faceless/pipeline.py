@@ -39,7 +39,7 @@ from faceless.models import (
     VisualBible,
     VoiceAsset,
 )
-from faceless.media.fonts import check_captions_drawable
+from faceless.media.scripts import check_captions_drawable
 from faceless.planning import make_plan
 from faceless.providers.base import ImageRequest, SpeechRequest
 from faceless.store import BlobStore, get_json, put_json

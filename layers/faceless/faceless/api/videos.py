@@ -30,8 +30,9 @@ from faceless.api.models import (
     VoiceInfo,
     VoiceListView,
 )
-from faceless.errors import ConfigurationError
+from faceless.errors import ConfigurationError, InvalidRequestError
 from faceless.jobs import JobRecord, new_video_id
+from faceless.media.scripts import check_captions_drawable, undrawn_letters
 from faceless.models import LANGUAGE_CODE_HINT, JobError, JobInput, JobStatusName, VideoRequest, is_language_code
 from faceless.observability import logger, record_video_requested
 from faceless.providers.speech.catalog import voice_catalog
@@ -84,9 +85,15 @@ def parse_video_request(body: bytes | None) -> VideoRequest:
             "the body must be a JSON object", [{"field": "body", "message": "must be a JSON object of video request fields"}]
         )
     try:
-        return VideoRequest.model_validate(data)
+        request = VideoRequest.model_validate(data)
     except ValidationError as error:
         raise RequestValidationError("the video request is invalid", field_errors(error)) from None
+    try:  # captions that would be boxes: refused now, not after the job is started and charged
+        check_captions_drawable(request.script or "", request.language)
+    except InvalidRequestError as error:
+        field = "script" if request.script and undrawn_letters(request.script) else "language"
+        raise RequestValidationError("the video request is invalid", [{"field": field, "message": str(error)}]) from None
+    return request
 
 
 def check_idempotency_key(value: str | None) -> str | None:

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 
-from faceless.errors import InvalidManifestError
+from faceless.errors import InvalidManifestError, InvalidRequestError
 from faceless.batch.models import FieldProblem
+from faceless.media.scripts import check_captions_drawable, undrawn_letters
 from faceless.models import VideoRequest
 
 MAX_MANIFEST_BYTES = 5 * 1024 * 1024
@@ -65,7 +66,12 @@ def problems_from(error: ValidationError) -> list[FieldProblem]:
 
 def validate_row(row: int, fields: dict) -> ValidRow | InvalidRow:
     try:
-        return ValidRow(row=row, request=VideoRequest.model_validate(fields))
+        request = VideoRequest.model_validate(fields)
+        check_captions_drawable(request.script or "", request.language)  # as the API and the CLI refuse it
+        return ValidRow(row=row, request=request)
+    except InvalidRequestError as error:
+        field = "script" if request.script and undrawn_letters(request.script) else "language"
+        return InvalidRow(row=row, problems=[FieldProblem(field=field, message=str(error))])
     except ValidationError as error:
         problems = problems_from(error)
         # pydantic skips the topic-or-script rule when a field is already wrong: name it anyway,

@@ -48,7 +48,8 @@ from faceless.media.captions import (
 )
 from faceless.media.encoder import MOVIE_TIMESCALE, FrameJob, FrameSink, encode_command, produce_frames
 from faceless.media.ffmpeg import THREADS, run_ffmpeg
-from faceless.media.fonts import RTL_SCRIPTS, FontSet, language_script, prepare_fonts
+from faceless.media.fonts import FontSet, prepare_fonts
+from faceless.media.scripts import RTL_SCRIPTS, language_script
 from faceless.media.images import load_rgb
 from faceless.media.kenburns import KenBurnsSource, Window, frame_bytes, motion_for, window_at
 from faceless.media.overlays import CaptionBurner

@@ -32,13 +32,11 @@ from faceless.agents.text import without_pictographs
 from faceless.media.fonts import (
     Face,
     FontSet,
-    Script,
     anton_path,
-    char_script,
     em_per_ass_size,
-    is_cjk_char,
     text_width,
 )
+from faceless.media.scripts import Script, char_script, is_cjk_char
 from faceless.media.timeline import SegmentSpan, snap_to_frame
 from faceless.models import CaptionStyle, WordTiming
 

@@ -30,7 +30,8 @@ from faceless.media.captions import (
 )
 from faceless.media.encoder import filter_path
 from faceless.media.ffmpeg import run_ffmpeg
-from faceless.media.fonts import Face, FontSet, Script, anton_path, install_fonts, is_cjk_char, text_width
+from faceless.media.fonts import Face, FontSet, anton_path, install_fonts, text_width
+from faceless.media.scripts import Script, is_cjk_char
 from faceless.media.images import cover_fit, load_rgb
 
 MAX_TITLE_LINES = 4

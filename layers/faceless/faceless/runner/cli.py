@@ -148,7 +148,7 @@ def _check_voice(speech, request) -> None:
 def _check_captions(request) -> None:
     """Text whose captions would be boxes (no shipped face draws its script) is refused up front."""
     from faceless.errors import InvalidRequestError
-    from faceless.media.fonts import check_captions_drawable, undrawn_letters
+    from faceless.media.scripts import check_captions_drawable, undrawn_letters
 
     try:
         check_captions_drawable(request.script or "", request.language)
