@@ -153,7 +153,7 @@ def plan_job(event: JobInput, services: Services) -> PlanOutput:
         # a language or voice the speech provider lacks fails here, before any model is paid for
         services.speech.check_voice(job.request.language, job.request.voice)
         # and so does text whose captions no shipped face can draw (they would be boxes)
-        check_captions_drawable(job.request.script or "", job.request.language)
+        check_captions_drawable(job.request.script, job.request.language)
         script = storyteller.script_from_user(job.request, job.plan) if job.request.script else None
     return PlanOutput(job=job, script=script)
 

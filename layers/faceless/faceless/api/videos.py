@@ -30,9 +30,9 @@ from faceless.api.models import (
     VoiceInfo,
     VoiceListView,
 )
-from faceless.errors import ConfigurationError, InvalidRequestError
+from faceless.errors import ConfigurationError
 from faceless.jobs import JobRecord, new_video_id
-from faceless.media.scripts import check_captions_drawable, undrawn_letters
+from faceless.media.scripts import undrawable_captions
 from faceless.models import LANGUAGE_CODE_HINT, JobError, JobInput, JobStatusName, VideoRequest, is_language_code
 from faceless.observability import logger, record_video_requested
 from faceless.providers.speech.catalog import voice_catalog
@@ -88,11 +88,9 @@ def parse_video_request(body: bytes | None) -> VideoRequest:
         request = VideoRequest.model_validate(data)
     except ValidationError as error:
         raise RequestValidationError("the video request is invalid", field_errors(error)) from None
-    try:  # captions that would be boxes: refused now, not after the job is started and charged
-        check_captions_drawable(request.script or "", request.language)
-    except InvalidRequestError as error:
-        field = "script" if request.script and undrawn_letters(request.script) else "language"
-        raise RequestValidationError("the video request is invalid", [{"field": field, "message": str(error)}]) from None
+    if problem := undrawable_captions(request.script, request.language):  # refused now, not after starting
+        field, message = problem
+        raise RequestValidationError("the video request is invalid", [{"field": field, "message": message}])
     return request
 
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 
-from faceless.errors import InvalidManifestError, InvalidRequestError
+from faceless.errors import InvalidManifestError
 from faceless.batch.models import FieldProblem
-from faceless.media.scripts import check_captions_drawable, undrawn_letters
+from faceless.media.scripts import undrawable_captions
 from faceless.models import VideoRequest
 
 MAX_MANIFEST_BYTES = 5 * 1024 * 1024
@@ -67,11 +67,6 @@ def problems_from(error: ValidationError) -> list[FieldProblem]:
 def validate_row(row: int, fields: dict) -> ValidRow | InvalidRow:
     try:
         request = VideoRequest.model_validate(fields)
-        check_captions_drawable(request.script or "", request.language)  # as the API and the CLI refuse it
-        return ValidRow(row=row, request=request)
-    except InvalidRequestError as error:
-        field = "script" if request.script and undrawn_letters(request.script) else "language"
-        return InvalidRow(row=row, problems=[FieldProblem(field=field, message=str(error))])
     except ValidationError as error:
         problems = problems_from(error)
         # pydantic skips the topic-or-script rule when a field is already wrong: name it anyway,
@@ -80,6 +75,10 @@ def validate_row(row: int, fields: dict) -> ValidRow | InvalidRow:
         if len(given) != 1 and not any(p.field in ("topic", "script", "topic/script") for p in problems):
             problems.append(FieldProblem(field="topic/script", message="give exactly one of 'topic' or 'script'"))
         return InvalidRow(row=row, problems=problems)
+    if problem := undrawable_captions(request.script, request.language):  # as the API and the CLI refuse it
+        field, message = problem
+        return InvalidRow(row=row, problems=[FieldProblem(field=field, message=message)])
+    return ValidRow(row=row, request=request)
 
 
 def _text(data: bytes) -> str:

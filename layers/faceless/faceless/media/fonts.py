@@ -7,8 +7,8 @@
 - Arabic (Arabic, Persian, Urdu...) and Hebrew: Noto Sans Arabic / Hebrew (`justmytype-intl-rtl`);
 - Devanagari (Hindi, Marathi, Nepali), Bengali (and Assamese), Tamil, Telugu: Noto Sans of each
   (`justmytype-intl-south-asia`); Thai, Lao, Khmer, Myanmar (`justmytype-intl-sea`); Ethiopic
-  (Amharic, Tigrinya; `justmytype-intl-africa`). Scripts none of these draw (Georgian, Armenian,
-  Gujarati, Kannada, Malayalam...) fall back to Anton, which has no glyphs for them.
+  (Amharic, Tigrinya; `justmytype-intl-africa`). Text in a script none of these draw (Georgian,
+  Armenian, Gujarati, Kannada, Malayalam...) is refused before a video starts (scripts.py).
 
 The Noto faces are variable fonts whose default instance is Thin (CJK) or Regular, and libass renders
 a variable font's default instance only. So for each video we cut each needed face down to the

@@ -154,16 +154,25 @@ def undrawn_letters(text: str, language: str = "") -> str:
     return "".join(sorted(found))
 
 
-def check_captions_drawable(text: str, language: str) -> None:
+def undrawable_captions(script: str | None, language: str) -> tuple[str, str] | None:
+    """(the request field to blame, "script" or "language", and why) when a video's captions would be
+    boxes; None when every letter has a face. The API, the CLI and a batch's rows all ask this."""
+    letters = undrawn_letters(script or "", language)
+    if not letters:
+        return None
+    scripts = sorted({unicodedata.name(char).split()[0].title() for char in letters})
+    field = "script" if script and undrawn_letters(script) else "language"
+    return field, (
+        f"captions cannot be drawn in {' or '.join(scripts)} script: no caption font here has its letters "
+        f"({letters[:8]}); the caption faces cover Latin, Cyrillic, Greek, CJK, Arabic, Hebrew, Devanagari, "
+        "Bengali, Tamil, Telugu, Thai, Lao, Khmer, Myanmar and Ethiopic"
+    )
+
+
+def check_captions_drawable(script: str | None, language: str) -> None:
     """Refuse, before anything is made, a video whose captions would be boxes: InvalidRequestError."""
-    letters = undrawn_letters(text, language)
-    if letters:
-        scripts = sorted({unicodedata.name(char).split()[0].title() for char in letters})
-        raise InvalidRequestError(
-            f"captions cannot be drawn in {' or '.join(scripts)} script: no caption font here has its letters "
-            f"({letters[:8]}); the caption faces cover Latin, Cyrillic, Greek, CJK, Arabic, Hebrew, Devanagari, "
-            "Bengali, Tamil, Telugu, Thai, Lao, Khmer, Myanmar and Ethiopic"
-        )
+    if problem := undrawable_captions(script, language):
+        raise InvalidRequestError(problem[1])
 
 
 def text_script(text: str, language: str) -> Script:

@@ -40,8 +40,6 @@ class UsageError(Exception):
     pass
 
 
-
-
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:  # one line, exit 2, no usage dump
         raise UsageError(message)
@@ -147,14 +145,11 @@ def _check_voice(speech, request) -> None:
 
 def _check_captions(request) -> None:
     """Text whose captions would be boxes (no shipped face draws its script) is refused up front."""
-    from faceless.errors import InvalidRequestError
-    from faceless.media.scripts import check_captions_drawable, undrawn_letters
+    from faceless.media.scripts import undrawable_captions
 
-    try:
-        check_captions_drawable(request.script or "", request.language)
-    except InvalidRequestError as error:
-        flag = "--script" if request.script and undrawn_letters(request.script) else "--language"
-        raise UsageError(f"{flag}: {error}") from None
+    if problem := undrawable_captions(request.script, request.language):
+        field, message = problem
+        raise UsageError(f"{FLAGS[field]}: {message}")
 
 
 def _configure_environment(args: argparse.Namespace) -> None:
