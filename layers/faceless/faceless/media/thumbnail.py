@@ -163,12 +163,13 @@ def wrap_to_width(words: list[TitleWord], em_pixels: int, max_width: int) -> lis
     return lines
 
 
-def balanced_wrap(words: list[TitleWord], em_pixels: int, max_width: int) -> list[list[TitleWord]] | None:
-    """The greedy wrap's number of lines, with the narrowest widest line: the greedy wrap at the
-    least width that still needs no more lines. Lines come out even ("WHY THE / SKY IS BLUE"), not
-    full lines and a last word alone ("WHY THE SKY IS / BLUE")."""
-    lines = wrap_to_width(words, em_pixels, max_width)
-    if lines is None or len(lines) == 1:
+def balanced_wrap(
+    words: list[TitleWord], em_pixels: int, max_width: int, lines: list[list[TitleWord]]
+) -> list[list[TitleWord]]:
+    """`lines` (the greedy wrap at `max_width`) rewrapped into as many lines with the narrowest widest
+    line: the greedy wrap at the least width that still needs no more. Lines come out even ("WHY THE /
+    SKY IS BLUE"), not full lines and a last word alone ("WHY THE SKY IS / BLUE")."""
+    if len(lines) == 1:
         return lines
     narrowest, widest = max(_advance(None, word, em_pixels) for word in words), max_width
     while narrowest < widest:  # the line count only falls as the width grows
@@ -178,7 +179,7 @@ def balanced_wrap(words: list[TitleWord], em_pixels: int, max_width: int) -> lis
             widest = middle
         else:
             narrowest = middle + 1
-    return wrap_to_width(words, em_pixels, widest)
+    return wrap_to_width(words, em_pixels, widest) or lines
 
 
 def fit_title(title: str, width: int, height: int, fonts: FontSet | None = None) -> tuple[int, list[list[TitleWord]]]:
@@ -188,9 +189,9 @@ def fit_title(title: str, width: int, height: int, fonts: FontSet | None = None)
     max_width = int(width * 0.84)
     em = round(min(width, height) * 0.14)
     while em > 8:
-        lines = balanced_wrap(words, em, max_width)
+        lines = wrap_to_width(words, em, max_width)
         if lines is not None and len(lines) <= MAX_TITLE_LINES:
-            return em, lines
+            return em, balanced_wrap(words, em, max_width, lines)  # balanced once, at the size that fits
         em = int(em * 0.92)
     return 8, [words]
 
