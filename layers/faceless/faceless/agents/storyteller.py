@@ -11,6 +11,7 @@ from faceless.agents import prompts
 from faceless.agents.call import ask, build_request
 from faceless.agents.drafts import StoryDraft
 from faceless.agents.text import (
+    CJK_SENTENCE_MARKS,
     SENTENCE_MARKS,
     cut_at_word,
     hashtag,
@@ -78,7 +79,7 @@ def script_from_user(request: VideoRequest, plan: Plan) -> Script:
     spans = sentence_spans(narration)
     first = narration[spans[0].start : spans[0].end] if spans else narration
     # a first "sentence" of marks only ("... So it begins.") gives no title: the first words do
-    heading = _unquote(first).rstrip(SENTENCE_MARKS + "。！？") if words_of(first) else " ".join(words_of(narration))
+    heading = _unquote(first).rstrip(SENTENCE_MARKS + CJK_SENTENCE_MARKS) if words_of(first) else " ".join(words_of(narration))
     title = cut_at_word(heading, TITLE_MAX)
     description = _description(narration)
     keywords = top_keywords(narration, USER_HASHTAGS, language=request.language)

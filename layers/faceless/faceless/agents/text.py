@@ -151,8 +151,10 @@ _ABBREVIATIONS = frozenset("mr mrs ms dr st jr sr vs etc prof gen sgt lt col cap
 # full stops of the scripts that write one: Latin's, the danda (Hindi, Bengali...), Urdu's, Arabic's
 # question mark, Ethiopic's, Armenian's, Myanmar's, Khmer's; CJK's need no space after them
 SENTENCE_MARKS = ".!?…।॥۔؟።፧։။។"
-_SENTENCE_END = re.compile(rf"[{SENTENCE_MARKS}]+[\"'”’)\]]*(?=\s|$)|[。！？]+[”」』）)]*")
-_CLAUSE_END = re.compile(r"[,;:，、；：،؛፣၊](?=\s|[^\s])|\s[—–-]\s")
+CJK_SENTENCE_MARKS = "。！？"
+CLAUSE_MARKS = ",;:，、；：،؛፣၊"  # commas, semicolons and colons: Latin's, CJK's, Arabic's, Ethiopic's, Myanmar's
+_SENTENCE_END = re.compile(rf"[{SENTENCE_MARKS}]+[\"'”’)\]]*(?=\s|$)|[{CJK_SENTENCE_MARKS}]+[”」』）)]*")
+_CLAUSE_END = re.compile(rf"[{CLAUSE_MARKS}](?=\s|[^\s])|\s[—–-]\s")
 
 
 # A sentence over twice the mean piece length is cut at a clause; shorter ones stay whole, since

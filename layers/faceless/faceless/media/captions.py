@@ -28,7 +28,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from faceless.agents.text import without_pictographs
+from faceless.agents.text import CJK_SENTENCE_MARKS, CLAUSE_MARKS, SENTENCE_MARKS, without_pictographs
 from faceless.media.fonts import (
     Face,
     FontSet,
@@ -46,7 +46,8 @@ CJK_CHUNK_CHARS = 4  # a CJK phrase is highlighted this many characters at a tim
 MAX_LINES = 2
 PAUSE_SPLIT_SECONDS = 0.6  # a longer silence between words starts a new group
 BRIDGE_GAP_SECONDS = 0.3  # a shorter gap between two groups is bridged: no caption flashing off and on
-_ENDS_PHRASE = re.compile(r"[.,!?;:…。，！？、；：—–؟،؛।॥۔።፧፣፤։။၊។]['\"”’»」』)\]]*$")
+# a phrase ends at a sentence's or a clause's mark (the narration splitter's), an Ethiopic semicolon or a dash
+_ENDS_PHRASE = re.compile(rf"[{SENTENCE_MARKS}{CJK_SENTENCE_MARKS}{CLAUSE_MARKS}፤—–]['\"”’»」』)\]]*$")
 _SPACES = re.compile(r"\s+")
 _ZERO_WIDTH_SPACE = "\u200b"
 _LEFT_TO_RIGHT_MARK, _RIGHT_TO_LEFT_MARK = "\u200e", "\u200f"
