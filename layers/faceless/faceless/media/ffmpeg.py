@@ -41,6 +41,21 @@ def start_ffmpeg(command: list[str], **options: Any) -> subprocess.Popen[bytes]:
     return process
 
 
+def run_tracked(
+    command: list[str], *, input: bytes | None = None, timeout: float | None = None, **options: Any
+) -> subprocess.CompletedProcess[bytes]:
+    """`subprocess.run(command, input=..., timeout=...)` (killed on timeout, as run does) through
+    `start_ffmpeg`, so that an interrupted run can end it too."""
+    process = start_ffmpeg(command, stdin=subprocess.PIPE if input is not None else None, **options)
+    try:
+        output, errors = process.communicate(input=input, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        raise
+    return subprocess.CompletedProcess(command, process.returncode, output, errors)
+
+
 def stop_ffmpegs() -> None:
     """Kill the ffmpegs this process started that still run, and reap them."""
     with _STARTED_LOCK:
@@ -70,11 +85,9 @@ def run_ffmpeg(
     """Run ffmpeg with `args`; on failure raise RenderError naming `what` with the end of its stderr."""
     command = [ffmpeg_exe(), *(QUIET if quiet else ("-hide_banner", "-nostdin")), *args]
     try:
-        process = start_ffmpeg(command, cwd=cwd, stdout=stdout, stderr=subprocess.PIPE)
+        done = run_tracked(command, cwd=cwd, stdout=stdout, stderr=subprocess.PIPE)
     except OSError as exc:
         raise RenderError(f"{what}: could not start ffmpeg: {exc}") from exc
-    output, errors = process.communicate()
-    done = subprocess.CompletedProcess(command, process.returncode, output, errors)
     if check and done.returncode != 0:
         raise RenderError(f"{what}: ffmpeg exited with {done.returncode}:\n{stderr_tail(done.stderr)}")
     return done

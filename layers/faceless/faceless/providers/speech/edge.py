@@ -290,7 +290,7 @@ def _clean(text: str) -> str:
 
 def decode_mp3(mp3: bytes) -> np.ndarray:
     """edge's MP3 -> int16 mono PCM at SAMPLE_RATE, with the imageio-ffmpeg binary."""
-    from faceless.media.ffmpeg import ffmpeg_exe, start_ffmpeg, stderr_tail
+    from faceless.media.ffmpeg import ffmpeg_exe, run_tracked, stderr_tail
 
     command = [
         ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin",
@@ -298,18 +298,12 @@ def decode_mp3(mp3: bytes) -> np.ndarray:
         "-f", "s16le", "-acodec", "pcm_s16le", "-ac", "1", "-ar", str(SAMPLE_RATE), "pipe:1",
     ]  # fmt: skip
     try:
-        process = start_ffmpeg(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        try:
-            pcm, errors = process.communicate(input=mp3, timeout=120)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.communicate()
-            raise
+        done = run_tracked(command, input=mp3, timeout=120, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     except (OSError, subprocess.TimeoutExpired) as error:
         raise ProviderResponseError(f"could not decode edge-tts audio: {error}") from error
-    if process.returncode != 0 or not pcm:
-        raise ProviderResponseError(f"edge-tts sent audio ffmpeg cannot decode: {stderr_tail(errors)}")
-    return np.frombuffer(pcm, dtype="<i2")
+    if done.returncode != 0 or not done.stdout:
+        raise ProviderResponseError(f"edge-tts sent audio ffmpeg cannot decode: {stderr_tail(done.stderr)}")
+    return np.frombuffer(done.stdout, dtype="<i2")
 
 
 def boundary_events(text: str, boundaries: list[Boundary]) -> list[_WordEvent]:
