@@ -14,6 +14,8 @@ from faceless.agents.text import (
     salient_words,
     split_narration,
     stop_words_for,
+    top_keywords,
+    unspaced_words,
     without_pictographs,
     word_count,
     words_of,
@@ -67,6 +69,46 @@ def test_split_handles_text_without_spaces():
     pieces = split_narration(text, 3)
     assert len(pieces) == 3 and covers(pieces, text)
     assert pieces[0] == "阿波罗11号于1969年登月。"
+
+
+THAI = (
+    "ผึ้งสื่อสารกันด้วยการเต้นรำที่ซับซ้อน เมื่อผึ้งงานพบแหล่งดอกไม้ที่ดี มันจะกลับไปที่รังและเต้นเป็นรูปเลขแปด "
+    "ทิศทางของการเต้นบอกทิศทางของดอกไม้เทียบกับดวงอาทิตย์ ความยาวของการส่ายบอกระยะทาง"
+)
+
+
+def test_words_of_scripts_written_without_spaces_are_found_by_the_dictionary():
+    # GIVEN Thai and Chinese, which put no spaces between words
+    # THEN each token is cut into its words, punctuation kept with the word before it (and an opening
+    # quote with the word after it), so the pieces still make up the token
+    assert unspaced_words("ผึ้งสื่อสารกันด้วยการเต้นรำ") == ("ผึ้ง", "สื่อสาร", "กัน", "ด้วย", "การ", "เต้นรำ")
+    assert unspaced_words("蜜蜂用舞蹈告诉同伴。") == ("蜜蜂", "用", "舞蹈", "告诉", "同伴。")
+    assert unspaced_words("「蜜蜂」说：好！") == ("「蜜蜂」", "说：", "好！")
+    assert unspaced_words("Bees, dancing") == ("Bees, dancing",)  # other scripts: left whole
+    # AND the words count as spoken words: a Thai phrase between spaces is several words, not one
+    assert word_count("ผึ้งสื่อสารกันด้วยการเต้นรำ บอกทาง") == 8
+    assert words_of("ผึ้งเต้นรำ, 蜜蜂跳舞。") == ["ผึ้ง", "เต้นรำ", "蜜蜂", "跳舞"]
+
+
+def test_keywords_of_scripts_written_without_spaces_are_words_not_clauses():
+    # GIVEN Thai narration (its spaces part phrases) and Chinese (no spaces at all)
+    chinese = "蜜蜂用舞蹈告诉同伴花在哪里。舞蹈的方向指向太阳，舞蹈的长度表示距离。其他蜜蜂看懂了舞蹈，就飞向花田。"
+    # THEN the key words are the frequent words ("bee", "dance", "flower"), not whole phrases, and not
+    # one-character particles such as 的
+    assert top_keywords(THAI, 3, "th") == ["ผึ้ง", "ดอกไม้", "เต้น"]
+    assert top_keywords(chinese, 2, "zh") == ["舞蹈", "蜜蜂"]
+    assert "的" not in top_keywords(chinese, 10, "zh")
+
+
+def test_split_never_cuts_a_word_of_a_script_without_spaces():
+    # GIVEN a long Chinese sentence with no punctuation to cut at
+    text = "一只侦察蜂找到一大片开满鲜花的田野以后就会飞回蜂巢跳起摇摆舞告诉同伴方向和距离"
+    # WHEN it is split into three pieces
+    pieces = split_narration(text, 3)
+    # THEN each cut falls between two of its words
+    assert len(pieces) == 3 and covers(pieces, text)
+    bounds = {sum(len(word) for word in unspaced_words(text)[:k]) for k in range(len(unspaced_words(text)) + 1)}
+    assert len(pieces[0]) in bounds and len(pieces[0]) + len(pieces[1]) in bounds
 
 
 def test_sentences_ignore_abbreviations_and_initials():
@@ -136,7 +178,7 @@ def test_picture_words_of_a_spanish_piece_leave_out_spanish_common_words():
 @pytest.mark.parametrize(
     ("text", "words"),
     [("मधुमक्खियाँ नाचती हैं", ["मधुमक्खियाँ", "नाचती", "हैं"]),  # vowel signs are marks, not \\w to `re`
-     ("মৌমাছি নাচে", ["মৌমাছি", "নাচে"]), ("ผึ้งเต้นรำ", ["ผึ้งเต้นรำ"])],
+     ("মৌমাছি নাচে", ["মৌমাছি", "নাচে"]), ("ผึ้งเต้นรำ", ["ผึ้ง", "เต้นรำ"])],
 )
 def test_a_word_keeps_its_vowel_signs(text, words):
     assert words_of(text) == words

@@ -53,3 +53,17 @@ def test_a_chinese_script_without_spaces_is_sized_by_its_characters():
     # not one picture for the whole narration (as a single "word" between spaces would)
     assert plan.target_words == 77
     assert plan.segment_count == 6
+
+
+def test_a_thai_script_is_sized_by_its_words_not_its_phrases():
+    # GIVEN a Thai script: 16 phrases parted by spaces, 164 words in all (Thai puts no space between words)
+    phrases = [
+        "ผึ้งสื่อสารกันด้วยการเต้นรำที่ซับซ้อน", "เมื่อผึ้งงานพบแหล่งดอกไม้ที่ดี", "มันจะกลับไปที่รังและเต้นเป็นรูปเลขแปด",
+        "ทิศทางของการเต้นบอกทิศทางของดอกไม้เทียบกับดวงอาทิตย์",
+    ]
+    script = " ".join(phrases * 4)
+    # WHEN the job is planned
+    plan = make_plan(VideoRequest(script=script, language="th"), Settings())
+    # THEN it counts its words and gets a picture per few seconds, not one picture for four phrases
+    assert plan.target_words == 4 * (9 + 8 + 12 + 12)
+    assert plan.segment_count >= 8

@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import re
 from collections import Counter
+from itertools import accumulate
 from dataclasses import dataclass
 
 import regex
@@ -14,6 +15,12 @@ from stop_words import StopWordError, get_stop_words
 # --------------------------------------------------------------------------- words
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+# Scripts written without spaces between words (Chinese, Japanese, Thai, Lao, Myanmar, Khmer): ICU's
+# dictionary word breaker finds their words. Korean is written with spaces.
+_UNSPACED = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Myanmar}\p{Khmer}]")
+_IDEOGRAPHIC = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}]")  # dense: one character says as much as two
+_WORDLIKE = regex.compile(r"[\p{L}\p{N}]")
+_OPENING_MARKS = regex.compile(r"[\p{Ps}\p{Pi}\s]+")  # an opening bracket or quote goes with the word after it
 # a letter or digit, then letters, marks (the vowel signs of Hindi, Bengali, Thai...: not \w to `re`),
 # digits, apostrophes and hyphens, ending on a letter, mark or digit
 _WORD = regex.compile(r"[\p{L}\p{N}](?:[\p{L}\p{M}\p{N}'’-]*[\p{L}\p{M}\p{N}])?")
@@ -85,19 +92,69 @@ def has_words(text: str) -> bool:
     return _WORD.search(without_pictographs(text)) is not None
 
 
+def is_unspaced(text: str) -> bool:
+    """Whether `text` holds letters of a script written without spaces between words."""
+    return _UNSPACED.search(text) is not None
+
+
+@functools.lru_cache(maxsize=4096)
+def unspaced_words(token: str) -> tuple[str, ...]:
+    """`token` cut into its words if it holds a script written without spaces (蜜蜂|通过|复杂|的|舞蹈,
+    ผึ้ง|สื่อสาร|กัน), by ICU's word breaker and its dictionaries; punctuation stays with the word before
+    it, an opening bracket or quote with the word after it, so the pieces joined are the token. Any
+    other token comes back whole."""
+    if not is_unspaced(token):
+        return (token,)
+    from icu4py.breakers import WordBreaker  # only such text needs ICU (its data is 33 MB to map)
+
+    pieces: list[str] = []
+    opening = ""
+    for segment in WordBreaker(token, "und"):
+        if _WORDLIKE.search(segment):
+            pieces.append(opening + segment)
+            opening = ""
+        elif pieces and not _OPENING_MARKS.fullmatch(segment):
+            pieces[-1] += segment
+        else:
+            opening += segment
+    if opening:
+        if pieces:
+            pieces[-1] += opening
+        else:
+            pieces.append(opening)
+    return tuple(pieces)
+
+
 def word_count(text: str) -> int:
-    """Spoken words: whitespace tokens, but scripts written without spaces (CJK) count about one
-    word per two characters, so balancing and sizing still work for them."""
+    """Spoken words, as a measure of time aloud: whitespace tokens; Chinese, Japanese and Korean about one
+    word per two characters (syllables), and a token of another script written without spaces (Thai,
+    Lao, Khmer, Myanmar) its words (`unspaced_words`), so balancing and sizing work for them."""
     total = 0
     for token in text.split():
         cjk = len(_CJK.findall(token))
-        total += max(1, (cjk + 1) // 2) if cjk else 1
+        if cjk:
+            total += max(1, (cjk + 1) // 2)
+        else:
+            total += len(unspaced_words(token)) if is_unspaced(token) else 1
     return total
 
 
 def words_of(text: str) -> list[str]:
-    """Word tokens without surrounding punctuation (possessive 's dropped)."""
-    return [re.sub(r"['’]s$", "", word) for word in _WORD.findall(text)]
+    """Word tokens without surrounding punctuation (possessive 's dropped); the words of a script
+    written without spaces are found by `unspaced_words`."""
+    words = []
+    for token in _WORD.findall(text):
+        for word in unspaced_words(token):
+            stripped = regex.sub(r"^[^\p{L}\p{N}]+|[^\p{L}\p{M}\p{N}]+$", "", word)
+            if stripped:
+                words.append(re.sub(r"['’]s$", "", stripped))
+    return words
+
+
+def reading_length(word: str) -> int:
+    """A word's length for telling content words from short common ones: a Chinese or Japanese
+    character counts two (蜜蜂, a bee, is as long as "bees")."""
+    return len(word) + len(_IDEOGRAPHIC.findall(word))
 
 
 def salient_words(text: str, limit: int | None = None, language: str = "en") -> list[str]:
@@ -107,7 +164,7 @@ def salient_words(text: str, limit: int | None = None, language: str = "en") -> 
     found: list[str] = []
     for word in words_of(text):
         key = word.lower()
-        if key in stop_words or key in seen or len(word) < 3 or word.isdigit():
+        if key in stop_words or key in seen or reading_length(word) < 3 or word.isdigit():
             continue
         seen.add(key)
         found.append(word)
@@ -119,7 +176,7 @@ def salient_words(text: str, limit: int | None = None, language: str = "en") -> 
 def top_keywords(text: str, count: int, language: str = "en") -> list[str]:
     """The `count` most frequent content words (length >= 4), ties broken by first appearance."""
     stop_words = stop_words_for(language)
-    words = [w for w in words_of(text) if len(w) >= 4 and w.lower() not in stop_words and not w.isdigit()]
+    words = [w for w in words_of(text) if reading_length(w) >= 4 and w.lower() not in stop_words and not w.isdigit()]
     counts = Counter(w.lower() for w in words)
     first: dict[str, str] = {}
     for word in words:
@@ -210,7 +267,10 @@ def _cut_points(text: str, span: Span) -> list[int]:
     points = [span.start + m.end() for m in _CLAUSE_END.finditer(inner)]
     if not points:
         points = [span.start + m.end() for m in re.finditer(r"\s+", inner)]
-    if not points and len(inner) > 1 and _CJK.search(inner):
+    if not points and is_unspaced(inner):  # between its words, never inside one
+        points = list(accumulate(len(word) for word in unspaced_words(inner)[:-1]))
+        points = [span.start + point for point in points]
+    elif not points and len(inner) > 1 and _CJK.search(inner):
         points = list(range(span.start + 1, span.end))
     return [p for p in points if text[span.start : p].strip() and text[p : span.end].strip()]
 
