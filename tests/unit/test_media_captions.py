@@ -269,20 +269,61 @@ def test_probe_parses_the_stream_summary_ffmpeg_prints():
 # ------------------------------------------------------------------ scripts: CJK, right-to-left
 
 
-def test_a_cjk_phrase_is_cut_into_short_chunks_timed_by_length_and_joined_without_spaces():
+def test_a_chinese_phrase_is_highlighted_word_by_word_timed_by_length_and_joined_without_spaces():
     # GIVEN Chinese narration timed as one token (speech engines see no spaces)
     timeline = build_timeline([(0, 6.4)], FPS)
     phrase = [WordTiming(word="蜜蜂用舞蹈告诉同伴花在哪里。它们飞得很远。", start=0.0, end=6.3)]
     groups = build_caption_groups([(timeline.spans[0], phrase)], FPS)
-    chunks = [w for g in groups for w in g.words]
-    # THEN it is highlighted a few characters at a time, in order, covering the whole phrase
-    assert "".join(w.text for w in chunks) == phrase[0].word
-    assert all(1 <= len(w.text.rstrip("。")) <= 4 for w in chunks)
-    assert [w.start_frame for w in chunks] == sorted(w.start_frame for w in chunks)
-    assert chunks[0].start_frame == 0 and chunks[-1].end_frame == snap_to_frame(6.3, FPS)
-    # AND a caption line has no spaces between Chinese characters; the SRT shows it that way too
+    pieces = [w for g in groups for w in g.words]
+    # THEN it is highlighted a word at a time (never 方|向 or 太|阳: a fixed count of characters cut
+    # words in two), in order, covering the whole phrase
+    assert [w.text for w in pieces] == ["蜜蜂", "用", "舞蹈", "告诉", "同伴", "花", "在", "哪里。", "它们", "飞", "得很", "远。"]
+    assert [w.start_frame for w in pieces] == sorted(w.start_frame for w in pieces)
+    assert pieces[0].start_frame == 0 and pieces[-1].end_frame == snap_to_frame(6.3, FPS)
+    # AND each word's time is in proportion to its characters (punctuation takes none): 2 of 19
+    assert pieces[1].start_frame == snap_to_frame(6.3 * 2 / 19, FPS)
+    # AND a caption has no spaces between Chinese characters; the SRT shows it that way too
     assert all(" " not in g.text for g in groups)
-    assert "蜜蜂用舞" in to_srt(groups, FPS)
+    assert "蜜蜂用舞蹈" in to_srt(groups, FPS)
+
+
+def test_a_thai_narration_is_captioned_a_few_words_at_a_time_parted_where_its_spaces_are():
+    # GIVEN Thai narration as a speech engine times it: one token per phrase (Thai puts spaces between
+    # phrases, none between words), 9 and 8 words
+    timeline = build_timeline([(0, 9.0)], FPS)
+    timings = [
+        WordTiming(word="ผึ้งสื่อสารกันด้วยการเต้นรำที่ซับซ้อน", start=0.0, end=4.5),
+        WordTiming(word="เมื่อผึ้งงานพบแหล่งดอกไม้ที่ดี", start=4.7, end=8.7),
+    ]
+    # WHEN its captions are grouped
+    groups = build_caption_groups([(timeline.spans[0], timings)], FPS)
+    # THEN each caption shows a few words (it showed a whole phrase, highlighted as one word), no caption
+    # runs across the space between phrases, and the words are written together as Thai is
+    assert [len(g.words) for g in groups] == [3, 3, 3, 4, 4]
+    assert [g.text for g in groups[:2]] == ["ผึ้งสื่อสารกัน", "ด้วยการเต้นรำ"]
+    assert "".join(g.text for g in groups) == "".join(t.word for t in timings)
+    # AND the highlighted word moves on as it is spoken, within its phrase's time
+    first = groups[0].words
+    assert first[0].start_frame == 0 and 0 < first[1].start_frame < first[2].start_frame < groups[1].start_frame
+    assert groups[3].start_frame == snap_to_frame(4.7, FPS)
+
+
+def test_a_caption_line_holding_two_thai_phrases_keeps_the_space_between_them_and_breaks_there():
+    from faceless.media.captions import CaptionGroup, CaptionWord, break_lines, caption_layout, word_gaps
+
+    # GIVEN a caption of two Thai phrases: the second's words written together, a space before it
+    words = [
+        CaptionWord(text="ผึ้ง", start_frame=0, end_frame=5), CaptionWord(text="สื่อสาร", start_frame=5, end_frame=10, glued=True),
+        CaptionWord(text="เมื่อ", start_frame=10, end_frame=15), CaptionWord(text="ผึ้งงาน", start_frame=15, end_frame=20, glued=True),
+    ]  # fmt: skip
+    group = CaptionGroup(segment_index=0, words=words, start_frame=0, end_frame=20)
+    # THEN its text keeps the space between the phrases only
+    assert group.text == "ผึ้งสื่อสาร เมื่อผึ้งงาน"
+    # AND when the line must break in two, it breaks at that space
+    layout = caption_layout(1080, 1920, CaptionStyle.bold)
+    narrow = layout.model_copy(update={"width": 420})
+    lines, _ = break_lines([w.text for w in words], narrow, word_gaps(words))
+    assert lines == [[0, 1], [2, 3]]
 
 
 def test_each_word_is_set_in_the_face_of_its_script(tmp_path):

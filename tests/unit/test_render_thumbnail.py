@@ -16,6 +16,7 @@ from faceless.media.captions import joiner
 from faceless.media.fonts import text_width
 from faceless.media.thumbnail import (
     fit_title,
+    gap_before,
     image_strength,
     make_thumbnail,
     strongest_image,
@@ -175,8 +176,13 @@ def test_the_titles_lines_are_even_not_full_lines_and_a_word_left_alone(tmp_path
     assert len(lines) > 1 and min(widths) >= 0.5 * max(widths), [[w.text for w in line] for line in lines]
 
 
-def test_cjk_punctuation_never_starts_or_ends_a_titles_line():
+def test_a_titles_lines_break_between_words_never_inside_one_or_at_punctuation():
     # GIVEN a Chinese title with a comma, quotation marks and a full stop
     tokens = [word.text for word in title_words("蜜蜂跳舞，告诉同伴「花田」在哪里。")]
-    # THEN the places a line may break keep "，", "」", "。" with what they close and "「" with what it opens
-    assert tokens == ["蜜", "蜂", "跳", "舞，", "告", "诉", "同", "伴", "「花", "田」", "在", "哪", "里。"]
+    # THEN a line may break only between two words (蜜蜂 "bee" was 蜜 | 蜂), and "，", "」", "。" stay with
+    # what they close and "「" with what it opens
+    assert tokens == ["蜜蜂", "跳舞，", "告诉", "同伴", "「花田」", "在", "哪里。"]
+    # AND a Thai title breaks between its words too, written together but for the space between its phrases
+    thai = title_words("ผึ้งเต้นรำ บอกทาง")
+    assert [(word.text, word.glued) for word in thai] == [("ผึ้ง", False), ("เต้นรำ", True), ("บอก", False), ("ทาง", True)]
+    assert [gap_before(thai[k - 1] if k else None, word) for k, word in enumerate(thai)] == ["", "", " ", ""]

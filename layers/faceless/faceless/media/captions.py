@@ -5,8 +5,10 @@ frame and the three formats agree. A group never spans two segments: each clip c
 a segment's groups are the same whether computed alone (its clip) or with the others (one render).
 
 Scripts: each word is set in the face of its script (Anton for Latin, Noto CJK / Arabic / Hebrew,
-see fonts.py). CJK narration has no spaces, so speech engines time whole phrases: such tokens are cut
-into chunks of a few characters, timed in proportion to their length, and joined without spaces.
+see fonts.py). Chinese, Japanese, Thai, Lao, Khmer and Myanmar are written without spaces between
+words, so speech engines time whole phrases: such tokens are cut into their words (ICU's word breaker,
+agents.text.unspaced_words), timed in proportion to their letters, and joined without spaces (a Thai
+phrase's own spaces kept).
 Lines are broken by us (measured with the same font files, shaped by raqm), at most two per caption,
 and the size shrinks until they fit the safe area: libass never wraps or clips them. Right-to-left
 lines are given in logical order; libass (fribidi + harfbuzz) orders and joins them. libass lays out
@@ -26,9 +28,17 @@ import unicodedata
 from math import ceil
 from pathlib import Path
 
+import regex
 from pydantic import BaseModel, ConfigDict, Field
 
-from faceless.agents.text import CJK_SENTENCE_MARKS, CLAUSE_MARKS, SENTENCE_MARKS, without_pictographs
+from faceless.agents.text import (
+    CJK_SENTENCE_MARKS,
+    CLAUSE_MARKS,
+    SENTENCE_MARKS,
+    is_unspaced,
+    unspaced_words,
+    without_pictographs,
+)
 from faceless.media.fonts import (
     Face,
     FontSet,
@@ -42,13 +52,13 @@ from faceless.models import CaptionStyle, WordTiming
 
 MAX_WORDS_PER_GROUP = 4
 MAX_UNITS_PER_GROUP = 24  # about two short lines; a CJK character counts 2
-CJK_CHUNK_CHARS = 4  # a CJK phrase is highlighted this many characters at a time
 MAX_LINES = 2
 PAUSE_SPLIT_SECONDS = 0.6  # a longer silence between words starts a new group
 BRIDGE_GAP_SECONDS = 0.3  # a shorter gap between two groups is bridged: no caption flashing off and on
 # a phrase ends at a sentence's or a clause's mark (the narration splitter's), an Ethiopic semicolon or a dash
 _ENDS_PHRASE = re.compile(rf"[{SENTENCE_MARKS}{CJK_SENTENCE_MARKS}{CLAUSE_MARKS}፤—–]['\"”’»」』)\]]*$")
 _SPACES = re.compile(r"\s+")
+_SPOKEN = regex.compile(r"[\p{L}\p{M}\p{N}]")  # what takes time to say: letters, their marks (Thai vowel signs), digits
 _ZERO_WIDTH_SPACE = "\u200b"
 _LEFT_TO_RIGHT_MARK, _RIGHT_TO_LEFT_MARK = "\u200e", "\u200f"
 _STYLE, _BIDI_STYLE = "Caption", "CaptionBidi"
@@ -61,6 +71,7 @@ class CaptionWord(BaseModel):
     text: str
     start_frame: int = Field(ge=0)  # on the video's timeline
     end_frame: int = Field(ge=0)
+    glued: bool = False  # written against the word before it: a word of a phrase without spaces (Thai, Chinese...)
 
 
 def joiner(left: str, right: str) -> str:
@@ -68,11 +79,15 @@ def joiner(left: str, right: str) -> str:
     return "" if left and right and is_cjk_char(left[-1]) and is_cjk_char(right[0]) else " "
 
 
-def join_words(words: list[str]) -> str:
-    text = ""
-    for word in words:
-        text = f"{text}{joiner(text, word)}{word}" if text else word
-    return text
+def word_gaps(words: list[CaptionWord]) -> list[str]:
+    """What goes before each word: nothing before the first or a glued one, else `joiner`'s."""
+    return ["" if i == 0 or word.glued else joiner(words[i - 1].text, word.text) for i, word in enumerate(words)]
+
+
+def join_words(words: list[str], gaps: list[str] | None = None) -> str:
+    if gaps is None:
+        gaps = ["" if i == 0 else joiner(words[i - 1], word) for i, word in enumerate(words)]
+    return "".join(gap + word for gap, word in zip(gaps, words, strict=True))
 
 
 def _units(text: str) -> int:
@@ -87,7 +102,7 @@ class CaptionGroup(BaseModel):
 
     @property
     def text(self) -> str:
-        return join_words([word.text for word in self.words])
+        return join_words([word.text for word in self.words], word_gaps(self.words))
 
     def highlight_bounds(self) -> list[tuple[int, int]]:
         """Frames during which each word is the current one: from its start to the next word's start,
@@ -103,25 +118,14 @@ def _clean(word: str) -> str:
     return _SPACES.sub(" ", without_pictographs(word)).strip()  # no caption face draws emoji
 
 
-def _split_cjk(text: str, start: float, end: float) -> list[tuple[str, float, float]]:
-    """A CJK token longer than a chunk, cut after punctuation or every CJK_CHUNK_CHARS characters, each
-    piece timed in proportion to its characters (punctuation takes no time)."""
-    if sum(1 for c in text if is_cjk_char(c)) <= CJK_CHUNK_CHARS:
+def _split_unspaced(text: str, start: float, end: float) -> list[tuple[str, float, float]]:
+    """A token of a script written without spaces (a Thai phrase, a Chinese clause), cut into its words
+    (`unspaced_words`: punctuation stays with the word before it), each timed in proportion to its
+    letters (punctuation takes no time). Any other token comes back whole."""
+    pieces = unspaced_words(text) if is_unspaced(text) else (text,)
+    if len(pieces) == 1:
         return [(text, start, end)]
-    phrases, current = [], ""
-    for char in text:  # phrases end after punctuation; punctuation stays with the characters before it
-        if current and not _ENDS_PHRASE.match(char) and _ENDS_PHRASE.match(current[-1]):
-            phrases.append(current)
-            current = ""
-        current += char
-    phrases.append(current)
-    pieces = []
-    for phrase in phrases:  # each phrase cut into nearly equal pieces of at most CJK_CHUNK_CHARS
-        spoken = sum(1 for c in phrase if not _ENDS_PHRASE.match(c))
-        count = max(1, -(-spoken // CJK_CHUNK_CHARS))
-        cuts = [round(k * len(phrase) / count) for k in range(count + 1)]
-        pieces.extend(phrase[a:b] for a, b in zip(cuts, cuts[1:], strict=False) if phrase[a:b])
-    weights = [max(1, sum(1 for c in p if not _ENDS_PHRASE.match(c))) for p in pieces]
+    weights = [max(1, len(_SPOKEN.findall(piece))) for piece in pieces]
     total, cursor, out = sum(weights), 0, []
     for piece, weight in zip(pieces, weights, strict=True):
         piece_start = start + (end - start) * cursor / total
@@ -137,10 +141,11 @@ def _segment_words(span: SegmentSpan, words: list[WordTiming], fps: int) -> list
         text = _clean(timing.word)
         if not text:
             continue
-        for piece, start_s, end_s in _split_cjk(text, timing.start, max(timing.end, timing.start)):
+        pieces = _split_unspaced(text, timing.start, max(timing.end, timing.start))
+        for n, (piece, start_s, end_s) in enumerate(pieces):
             start = min(span.start_frame + snap_to_frame(start_s, fps), span.end_frame)
             end = min(span.start_frame + snap_to_frame(end_s, fps), span.end_frame)
-            placed.append(CaptionWord(text=piece, start_frame=start, end_frame=max(start, end)))
+            placed.append(CaptionWord(text=piece, start_frame=start, end_frame=max(start, end), glued=n > 0))
     return placed
 
 
@@ -160,7 +165,8 @@ def _phrases(words: list[CaptionWord], fps: int) -> list[list[CaptionWord]]:
 
 
 def _fits(words: list[CaptionWord]) -> bool:
-    return len(words) <= MAX_WORDS_PER_GROUP and _units(join_words([w.text for w in words])) <= MAX_UNITS_PER_GROUP
+    text = join_words([w.text for w in words], word_gaps(words))
+    return len(words) <= MAX_WORDS_PER_GROUP and _units(text) <= MAX_UNITS_PER_GROUP
 
 
 _QUOTES_AND_BRACKETS = "\"'“”‘’«»()[]"  # around a word, not part of it
@@ -194,10 +200,17 @@ _LEANING_END_COST = 2.0  # a group ends on a word that leans on the next one
 _NUMBER_CUT_COST = 2.0  # a number starts a group apart from the word before it ("iPhone | 15")
 _LONE_WORD_COST = 1.5  # a group of one word, in a phrase of several
 _SHORT_GROUP_COST = 0.05  # per (missing word)^2: of equal groupings, the more even one
+_INSIDE_PHRASE_COST = 1.0  # a group ends between two words written together (a Thai phrase: its spaces part phrases)
 
 
 def _leans_forward(text: str) -> bool:
     return text.strip(_QUOTES_AND_BRACKETS).lower() in _LEANS_FORWARD
+
+
+def _has_spaced_phrases(phrase: list[CaptionWord]) -> bool:
+    """Whether words written together are parted by spaces here (Thai's phrases), not only by punctuation
+    (Chinese, Japanese): then a group had best end at a space."""
+    return any(not word.glued and is_unspaced(word.text) and not is_cjk_char(word.text[0]) for word in phrase[1:])
 
 
 def _group_cost(phrase: list[CaptionWord], start: int, end: int) -> float:
@@ -208,6 +221,7 @@ def _group_cost(phrase: list[CaptionWord], start: int, end: int) -> float:
     if end < len(phrase):
         cost += _LEANING_END_COST if _leans_forward(phrase[end - 1].text) else 0.0
         cost += _NUMBER_CUT_COST if _is_number(phrase[end].text) else 0.0
+        cost += _INSIDE_PHRASE_COST if phrase[end].glued and _has_spaced_phrases(phrase) else 0.0
     return cost
 
 
@@ -490,13 +504,16 @@ def _measure(text: str, face: Face, em: int) -> float:
     return float(text_width(text, em, face.path))
 
 
-def _break_rank(words: list[str], k: int) -> int:
+def _break_rank(words: list[str], k: int, gaps: list[str] | None = None) -> int:
     """How well a line break before word k reads: 0 where a reader pauses, after punctuation ("DANCE, |
-    TO TELL") or before a word that opens a phrase ("TELLS | THE DISTANCE", "VOTES | WITH ITS FEET"); 2 inside
-    a number ("NINETEEN | FORTIES", "3 | 000"); else 1. Which content words belong together ("THE WHOLE |
+    TO TELL"), before a word that opens a phrase ("TELLS | THE DISTANCE", "VOTES | WITH ITS FEET") or at
+    the space between two phrases of a script written without spaces (Thai); 2 inside a number
+    ("NINETEEN | FORTIES", "3 | 000"); else 1. Which content words belong together ("THE WHOLE |
     SWARM") no word list can tell, so those are left to balance."""
     before, after = words[k - 1], words[k]
     punctuated = bool(_ENDS_PHRASE.search(before))  # as the phrases are found: any script's marks
+    if gaps is not None and gaps[k] and is_unspaced(before) and is_unspaced(after):
+        return 0
     if _is_number(before) and _is_number(after) and not punctuated:
         return 2
     if _leans_forward(before):
@@ -504,18 +521,19 @@ def _break_rank(words: list[str], k: int) -> int:
     return 0 if punctuated or _leans_forward(after) else 1
 
 
-def break_lines(words: list[str], layout: CaptionLayout) -> tuple[list[list[int]], float]:
+def break_lines(
+    words: list[str], layout: CaptionLayout, gaps: list[str] | None = None
+) -> tuple[list[list[int]], float]:
     """Word indices per line and a scale (<= 1) for the font so that every line fits the safe width,
     in at most MAX_LINES lines. Greedy filling, then balanced into the fewest lines, broken where it reads
-    best (`_break_rank`) among the splits that fit."""
+    best (`_break_rank`) among the splits that fit. `gaps`: what goes before each word (`joiner`'s if None)."""
     # libass and Pillow hint a little differently: a few percent to spare
     room = (layout.safe_width - 2 * layout.outline - layout.shadow) * 0.94
     faces = [layout.face(w) for w in words]
     widths = [_measure(w, f, layout.em_for(f)) for w, f in zip(words, faces, strict=True)]
-    spaces = [
-        0.0 if i == 0 or not joiner(words[i - 1], words[i]) else _measure(" ", faces[i], layout.em_for(faces[i]))
-        for i in range(len(words))
-    ]
+    if gaps is None:
+        gaps = ["" if i == 0 else joiner(words[i - 1], words[i]) for i in range(len(words))]
+    spaces = [_measure(" ", faces[i], layout.em_for(faces[i])) if gaps[i] else 0.0 for i in range(len(words))]
 
     def line_width(indices: list[int]) -> float:
         return sum(widths[i] + (spaces[i] if n else 0.0) for n, i in enumerate(indices))
@@ -537,7 +555,7 @@ def break_lines(words: list[str], layout: CaptionLayout) -> tuple[list[list[int]
         # of the splits that fit, the one that reads best ("TELLS THE | DISTANCE" is "TELLS | THE DISTANCE"),
         # then the narrower widest line (balanced)
         fitting = [k for k in range(1, len(words)) if widest(k) <= room] or list(range(1, len(words)))
-        best = min(fitting, key=lambda k: (_break_rank(words, k), widest(k)))
+        best = min(fitting, key=lambda k: (_break_rank(words, k, gaps), widest(k)))
         lines = [list(range(best)), list(range(best, len(words)))]
     if len(lines) <= MAX_LINES and all(line_width(line) <= room for line in lines):
         return lines, 1.0
@@ -624,7 +642,7 @@ def _karaoke_tag(word: str) -> str:
 
 def _line_text(
     words: list[str], lines: list[list[int]], layout: CaptionLayout, scale: float, current: int | None,
-    karaoke: list[int] | None = None, right_to_left: bool = False,
+    karaoke: list[int] | None = None, right_to_left: bool = False, gaps: list[str] | None = None,
 ) -> str:  # fmt: skip
     out = []
     for line_number, line in enumerate(lines):
@@ -632,7 +650,7 @@ def _line_text(
             out.append("\\N")
         for n, (i, mark) in enumerate(zip(line, direction_marks(words, line, right_to_left), strict=True)):
             face = layout.face(words[i])
-            gap = joiner(words[i - 1], words[i]) if n else ""
+            gap = "" if not n else gaps[i] if gaps is not None else joiner(words[i - 1], words[i])
             sweep = f"{{{_karaoke_tag(words[i])}{karaoke[i]}}}" if karaoke is not None else ""
             tags = _word_tags(layout, face, scale, _highlight(layout, i, current))
             out.append(f"{gap}{tags}{sweep}{mark}{ass_escape(words[i])}")
@@ -656,13 +674,14 @@ def is_animated(style: CaptionStyle) -> bool:
 
 def _group_events(group: CaptionGroup, layout: CaptionLayout, fps: int, offset: int) -> list[CaptionEvent]:
     words = [_display(w.text, layout) for w in group.words]
-    lines, scale = break_lines(words, layout)
+    gaps = word_gaps(group.words)
+    lines, scale = break_lines(words, layout, gaps)
     bounds = [(start - offset, end - offset) for start, end in group.highlight_bounds()]
     rtl = reads_right_to_left(" ".join(words), layout.fonts)
     bidi = rtl or any(has_right_to_left(word) for word in words)  # else: as always, every run left to right
 
     def text(current: int | None, karaoke: list[int] | None = None) -> str:
-        return _line_text(words, lines, layout, scale, current, karaoke=karaoke, right_to_left=rtl)
+        return _line_text(words, lines, layout, scale, current, karaoke=karaoke, right_to_left=rtl, gaps=gaps)
 
     if layout.style is CaptionStyle.karaoke:
         # one event; each word's \kf lasts until the next word starts (centiseconds, on frame-exact cuts)

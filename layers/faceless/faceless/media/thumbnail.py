@@ -20,6 +20,7 @@ from typing import NamedTuple
 import numpy as np
 from PIL import Image
 
+from faceless.agents.text import unspaced_words
 from faceless.errors import RenderError
 from faceless.media.captions import (
     ass_document,
@@ -31,7 +32,7 @@ from faceless.media.captions import (
 from faceless.media.encoder import filter_path
 from faceless.media.ffmpeg import run_ffmpeg
 from faceless.media.fonts import Face, FontSet, anton_path, install_fonts, text_width
-from faceless.media.scripts import Script, is_cjk_char
+from faceless.media.scripts import Script
 from faceless.media.images import cover_fit, load_rgb
 
 MAX_TITLE_LINES = 4
@@ -96,53 +97,33 @@ def strongest_image(paths: list[Path]) -> Path:
     return paths[int(np.argmax(scores))]
 
 
-# CJK punctuation that must not start a line, or end one (kinsoku)
-_CJK_CLOSING = frozenset("、。，．：；？！）」』】〕〉》〗〙〛〞ー…‥・％")
-_CJK_OPENING = frozenset("（「『【〔〈《〖〘〚〝")
-
-
 class TitleWord(NamedTuple):
     text: str
     face: Face  # the caption face of its script, as in the captions
+    glued: bool = False  # written against the word before it (Chinese, Thai...: no space between words)
 
 
 def title_words(title: str, fonts: FontSet | None = None) -> list[TitleWord]:
-    """The title's words, each in the face of its script (Anton's in capitals), split between the
-    characters of CJK runs so that lines can break there."""
-    tokens: list[str] = []
-    for word in title.split():
-        run = opening = ""  # run: the word's characters not yet a token; opening: "「" waiting
-        for char in word:
-            if char in _CJK_CLOSING and (run or tokens) and not opening:
-                # a line never starts with "，" or "」": it stays with what it closes
-                if run:
-                    run += char
-                else:
-                    tokens[-1] += char
-            elif char in _CJK_OPENING:
-                if run:
-                    tokens.append(run)
-                run, opening = "", opening + char  # a line never ends with "「": it goes with what follows
-            elif is_cjk_char(char):
-                if run:
-                    tokens.append(run)
-                tokens.append(opening + char)
-                run = opening = ""
-            else:
-                run, opening = run + opening + char, ""
-        if run or opening:
-            tokens.append(run + opening)
+    """The title's words, each in the face of its script (Anton's in capitals). A script written without
+    spaces (Chinese, Japanese, Thai...) gives its words (`unspaced_words`), so that lines break between
+    two words, never inside one, and never before a closing mark such as "，" or after an opening "「"."""
     words = []
-    for token in tokens or [" "]:
-        face = fonts.face_for(token) if fonts is not None else _LATIN
-        words.append(TitleWord(token.upper() if face.script is Script.latin else token, face))
+    for token in title.split() or [" "]:
+        for n, piece in enumerate(unspaced_words(token)):
+            face = fonts.face_for(piece) if fonts is not None else _LATIN
+            words.append(TitleWord(piece.upper() if face.script is Script.latin else piece, face, glued=n > 0))
     return words
+
+
+def gap_before(previous: TitleWord | None, word: TitleWord) -> str:
+    """What goes between `previous` and `word` on a line: nothing at a line's start or inside a phrase written
+    without spaces, else `joiner`'s."""
+    return "" if previous is None or word.glued else joiner(previous.text, word.text)
 
 
 def _advance(previous: TitleWord | None, word: TitleWord, em_pixels: int) -> int:
     """What `word` adds to a line after `previous`: the space before it (in its face) and itself."""
-    gap = joiner(previous.text, word.text) if previous is not None else ""
-    return text_width(gap + word.text, em_pixels, word.face.path)
+    return text_width(gap_before(previous, word) + word.text, em_pixels, word.face.path)
 
 
 def wrap_to_width(words: list[TitleWord], em_pixels: int, max_width: int) -> list[list[TitleWord]] | None:
@@ -244,7 +225,7 @@ def title_ass(
         marks = direction_marks(texts, list(range(len(line))), right_to_left)
         runs = []
         for k, (word, mark) in enumerate(zip(line, marks, strict=True)):
-            gap = joiner(texts[k - 1], word.text) if k else ""
+            gap = gap_before(line[k - 1] if k else None, word)
             font = f"{{\\fn{word.face.family}\\fs{em / word.face.em_per_ass_size:.2f}}}"
             runs.append(f"{gap}{font}{mark}{ass_escape(word.text)}")
         position = f"{{\\pos({width / 2:.1f},{block.top - first_row + n * block.line_height})}}"
