@@ -287,6 +287,18 @@ def test_a_chinese_phrase_is_highlighted_word_by_word_timed_by_length_and_joined
     assert "蜜蜂用舞蹈" in to_srt(groups, FPS)
 
 
+@pytest.mark.parametrize(
+    ("text", "particle"), [("其他蜜蜂看懂了舞蹈，就直接飞向花田。", "了"), ("ミツバチは複雑なダンスを踊ります。", "は")]
+)
+def test_no_caption_starts_with_a_particle_that_belongs_to_the_word_before_it(text, particle):
+    # GIVEN Chinese or Japanese narration with a particle that leans on the word before it (看懂了, ミツバチは)
+    timeline = build_timeline([(0, 6.0)], FPS)
+    groups = build_caption_groups([(timeline.spans[0], [WordTiming(word=text, start=0.0, end=5.5)])], FPS)
+    # THEN no caption starts with it (one started "了舞蹈，")
+    assert particle in "".join(g.text for g in groups)
+    assert not any(g.words[0].text == particle for g in groups), [g.text for g in groups]
+
+
 def test_a_thai_narration_is_captioned_a_few_words_at_a_time_parted_where_its_spaces_are():
     # GIVEN Thai narration as a speech engine times it: one token per phrase (Thai puts spaces between
     # phrases, none between words), 9 and 8 words

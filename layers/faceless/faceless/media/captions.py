@@ -195,6 +195,9 @@ _LEANS_FORWARD = frozenset(
     "as because while although though when whose my your our their its his this these those each every "
     "very not no".split()
 )
+# Chinese and Japanese particles that lean on the word before them (了, 的; は, を, ます): a caption or a
+# line starting with one ("看懂 | 了舞蹈") reads as cut mid-word. ICU's word breaker gives them as words.
+_LEANS_BACK = frozenset("了 的 地 得 着 过 吗 呢 吧 啊 呀 嘛 は が を に で と の も へ や か ね よ ます です た".split())
 _GROUP_COST = 1.0  # fewer, fuller groups
 _LEANING_END_COST = 2.0  # a group ends on a word that leans on the next one
 _NUMBER_CUT_COST = 2.0  # a number starts a group apart from the word before it ("iPhone | 15")
@@ -205,6 +208,10 @@ _INSIDE_PHRASE_COST = 1.0  # a group ends between two words written together (a 
 
 def _leans_forward(text: str) -> bool:
     return text.strip(_QUOTES_AND_BRACKETS).lower() in _LEANS_FORWARD
+
+
+def _leans_back(text: str) -> bool:
+    return _ENDS_PHRASE.sub("", text).strip(_QUOTES_AND_BRACKETS) in _LEANS_BACK
 
 
 def _has_spaced_phrases(phrase: list[CaptionWord]) -> bool:
@@ -219,7 +226,7 @@ def _group_cost(phrase: list[CaptionWord], start: int, end: int) -> float:
     if size == 1 and len(phrase) > 1:
         cost += _LONE_WORD_COST
     if end < len(phrase):
-        cost += _LEANING_END_COST if _leans_forward(phrase[end - 1].text) else 0.0
+        cost += _LEANING_END_COST if _leans_forward(phrase[end - 1].text) or _leans_back(phrase[end].text) else 0.0
         cost += _NUMBER_CUT_COST if _is_number(phrase[end].text) else 0.0
         cost += _INSIDE_PHRASE_COST if phrase[end].glued and _has_spaced_phrases(phrase) else 0.0
     return cost
@@ -508,13 +515,13 @@ def _break_rank(words: list[str], k: int, gaps: list[str] | None = None) -> int:
     """How well a line break before word k reads: 0 where a reader pauses, after punctuation ("DANCE, |
     TO TELL"), before a word that opens a phrase ("TELLS | THE DISTANCE", "VOTES | WITH ITS FEET") or at
     the space between two phrases of a script written without spaces (Thai); 2 inside a number
-    ("NINETEEN | FORTIES", "3 | 000"); else 1. Which content words belong together ("THE WHOLE |
+    ("NINETEEN | FORTIES", "3 | 000") or before a particle that leans on the word before it ("看懂 | 了"); else 1. Which content words belong together ("THE WHOLE |
     SWARM") no word list can tell, so those are left to balance."""
     before, after = words[k - 1], words[k]
     punctuated = bool(_ENDS_PHRASE.search(before))  # as the phrases are found: any script's marks
     if gaps is not None and gaps[k] and is_unspaced(before) and is_unspaced(after):
         return 0
-    if _is_number(before) and _is_number(after) and not punctuated:
+    if (_is_number(before) and _is_number(after) or _leans_back(after)) and not punctuated:
         return 2
     if _leans_forward(before):
         return 1
