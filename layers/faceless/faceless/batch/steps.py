@@ -118,7 +118,7 @@ def ingest(event: IngestInput, clients: BatchClients, services: Services) -> Ing
     )
     results = [ReportRow(row=i.row, status=RowStatus.pending, video_id=i.video_id) for i in items]
     results += [ReportRow(row=r.row, status=RowStatus.invalid, problems=r.problems) for r in parsed.invalid]
-    _write_report(services, spec, BatchStatus.running, results)
+    write_report(services, spec, BatchStatus.running, results)
     logger.info("batch ingested", extra={"batch_id": spec.batch_id, "valid": len(items), "invalid": len(parsed.invalid)})
     return IngestOutput(batch=spec, items=location, counts=BatchCounts(rows=parsed.rows, valid=len(items), invalid=len(parsed.invalid)))
 
@@ -156,7 +156,7 @@ def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
-def _write_report(services: Services, spec: BatchSpec, status: BatchStatus, results: list[ReportRow], error: str | None = None) -> BatchReport:
+def write_report(services: Services, spec: BatchSpec, status: BatchStatus, results: list[ReportRow], error: str | None = None) -> BatchReport:
     results = sorted(results, key=lambda r: r.row)
     count = lambda wanted: sum(1 for r in results if r.status == wanted)  # noqa: E731
     report = BatchReport(
@@ -169,7 +169,7 @@ def _write_report(services: Services, spec: BatchSpec, status: BatchStatus, resu
     return report
 
 
-def _video_row(services: Services, tenant_id: str, outcome: RowOutcome) -> ReportRow:
+def video_row(services: Services, tenant_id: str, outcome: RowOutcome) -> ReportRow:
     """The row's outputs (succeeded) or its error and cause (failed), read from the video's own records."""
     row = ReportRow(row=outcome.row, status=outcome.status, video_id=outcome.video_id, error=outcome.error)
     prefix = job_prefix(tenant_id, outcome.video_id)
@@ -186,7 +186,7 @@ def _video_row(services: Services, tenant_id: str, outcome: RowOutcome) -> Repor
     return row
 
 
-def _final_status(report_rows: list[ReportRow]) -> BatchStatus:
+def final_status(report_rows: list[ReportRow]) -> BatchStatus:
     made = sum(1 for r in report_rows if r.status == RowStatus.succeeded)
     if made == len(report_rows):
         return BatchStatus.succeeded
@@ -201,9 +201,9 @@ def report(event: ReportInput, services: Services) -> BatchSummary:
         spec = event.batch
         first = BatchReport.model_validate(get_json(services.store, spec.report_key))
         with ThreadPoolExecutor(max_workers=16) as pool:
-            videos = list(pool.map(lambda o: _video_row(services, spec.tenant_id, o), event.rows))
+            videos = list(pool.map(lambda o: video_row(services, spec.tenant_id, o), event.rows))
         invalid = [r for r in first.results if r.status == RowStatus.invalid]
-        final = _write_report(services, spec, _final_status(videos + invalid), videos + invalid)
+        final = write_report(services, spec, final_status(videos + invalid), videos + invalid)
     else:
         manifest = event.object or (event.batch.manifest if event.batch else None)
         if manifest is None:
@@ -216,7 +216,7 @@ def report(event: ReportInput, services: Services) -> BatchSummary:
         except BlobNotFoundError:
             rows = []
         rows = [r.model_copy(update={"status": RowStatus.failed, "error": message}) if r.status == RowStatus.pending else r for r in rows]
-        final = _write_report(services, spec, BatchStatus.failed, rows, error=message)
+        final = write_report(services, spec, BatchStatus.failed, rows, error=message)
     return BatchSummary(batch_id=final.batch_id, status=final.status, report_key=spec.report_key,
                         report=services.store.describe(spec.report_key), rows=final.rows,
                         succeeded=final.succeeded, failed=final.failed, invalid=final.invalid)

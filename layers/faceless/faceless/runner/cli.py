@@ -289,17 +289,28 @@ def cmd_batch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.max_concurrency is not None and not 1 <= args.max_concurrency <= 100:
         raise UsageError("--max-concurrency: must be between 1 and 100")
     _configure_environment(args)
-    from faceless.batch.local import progress_printer, render_report, run_manifest
+    from faceless.batch import naming
+    from faceless.batch.local import BatchProgress, record_batch_interruption, render_report, run_manifest, upload_manifest
     from faceless.bootstrap import build_services, use_services
     from faceless.errors import ConfigurationError, InvalidManifestError
     from faceless.runner.embedded import EmbeddedRunner
     from faceless.settings import Settings
 
+    progress = BatchProgress(err)
     try:
         use_services(services := build_services(Settings.from_env()))
         err.write(f"Running {path.name} through the batch state machine…\n")
-        with private_scratch(), EmbeddedRunner(listener=progress_printer(err), keep_invocations=False) as runner:
-            run = run_manifest(path, runner, services, max_concurrency=args.max_concurrency)
+        with private_scratch(), EmbeddedRunner(listener=progress, keep_invocations=False) as runner:
+            manifest = upload_manifest(path)
+            try:
+                run = run_manifest(manifest, runner, services, max_concurrency=args.max_concurrency)
+            except KeyboardInterrupt:  # inside the runner: its threads still see moto, not AWS, until exit_now
+                report = record_batch_interruption(manifest, services, progress)
+                where = f"; report: {services.store.describe(naming.report_key(manifest.key))}" if report else ""
+                if report is not None:
+                    out.write(render_report(report))
+                err.write(f"faceless: the batch was interrupted{where}\n")
+                exit_now(130, out, err)
     except (ConfigurationError, InvalidManifestError) as error:
         raise UsageError(str(error)) from None
     if run.report is None:

@@ -7,8 +7,8 @@ import time
 from dataclasses import dataclass
 
 from faceless.bootstrap import Services
-from faceless.models import JobError, JobInput, JobResult, JobStatus, JobStatusName, Metadata, VideoRequest
-from faceless.pipeline import job_prefix, write_status
+from faceless.models import JobInput, JobResult, Metadata, VideoRequest
+from faceless.pipeline import job_prefix, mark_interrupted
 from faceless.runner.embedded import EmbeddedRunner, ExecutionResult
 from faceless.store import get_json
 
@@ -56,9 +56,5 @@ def record_interruption(services: Services, job_id: str, stage: str, percent: in
     """A run the user stopped (Ctrl-C): its status.json says failed, Interrupted, and where it had
     got to (as `pipeline.fail` writes a failure), instead of "running" forever; the files made so
     far stay. Returns the job folder."""
-    error = JobError(error="Interrupted", cause=f"stopped by the user while {stage} ({percent}%)")
-    write_status(
-        services,
-        JobStatus(job_id=job_id, tenant_id=tenant_id, status=JobStatusName.failed, stage="failed", progress=percent, error=error),
-    )
+    mark_interrupted(services, job_id, tenant_id, stage, percent)
     return services.store.describe(job_prefix(tenant_id, job_id))
