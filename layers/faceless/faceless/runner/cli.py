@@ -235,11 +235,11 @@ def cmd_make(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if note := english_outline_note(request, "set OPENAI_API_KEY or give your own --script."):
             err.write(f"Note: {note}\n")
     job_id = new_job_id()
-    with private_scratch():
+    with private_scratch(), EmbeddedRunner(listener=tracker) as runner:
         try:
-            with EmbeddedRunner(listener=tracker) as runner, ProgressDisplay(tracker, err):
+            with ProgressDisplay(tracker, err):
                 run = make_video(request, runner, services, job_id=job_id)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt:  # inside the runner: its threads still see moto, not AWS, until exit_now
             reached = tracker.snapshot()
             err.write(f"faceless: interrupted while {reached.stage} ({reached.percent}%); ")
             folder = record_interruption(services, job_id, reached.stage, reached.percent)
