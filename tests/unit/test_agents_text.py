@@ -100,6 +100,14 @@ def test_keywords_of_scripts_written_without_spaces_are_words_not_clauses():
     assert "的" not in top_keywords(chinese, 10, "zh")
 
 
+def test_japanese_hashtags_leave_out_its_grammar_words():
+    # GIVEN Japanese narration: ICU's words include particles and endings written in hiragana (ます, ました)
+    text = "ミツバチはダンスをします。ダンスは方向を示します。ミツバチはダンスで伝えます。"
+    # THEN its key words are the subjects, not the endings that are as frequent
+    keywords = top_keywords(text, 3, "ja")
+    assert keywords[:2] == ["ダンス", "ミツバチ"] and "ます" not in keywords
+
+
 def test_split_never_cuts_a_word_of_a_script_without_spaces():
     # GIVEN a long Chinese sentence with no punctuation to cut at
     text = "一只侦察蜂找到一大片开满鲜花的田野以后就会飞回蜂巢跳起摇摆舞告诉同伴方向和距离"

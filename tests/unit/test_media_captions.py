@@ -288,7 +288,7 @@ def test_a_chinese_phrase_is_highlighted_word_by_word_timed_by_length_and_joined
 
 
 @pytest.mark.parametrize(
-    ("text", "particle"), [("其他蜜蜂看懂了舞蹈，就直接飞向花田。", "了"), ("ミツバチは複雑なダンスを踊ります。", "は")]
+    ("text", "particle"), [("其他蜜蜂看懂了舞蹈，就直接飞向花田。", "了"), ("ミツバチは複雑なダンスを踊ります。", "な")]
 )
 def test_no_caption_starts_with_a_particle_that_belongs_to_the_word_before_it(text, particle):
     # GIVEN Chinese or Japanese narration with a particle that leans on the word before it (看懂了, ミツバチは)
@@ -297,6 +297,18 @@ def test_no_caption_starts_with_a_particle_that_belongs_to_the_word_before_it(te
     # THEN no caption starts with it (one started "了舞蹈，")
     assert particle in "".join(g.text for g in groups)
     assert not any(g.words[0].text == particle for g in groups), [g.text for g in groups]
+
+
+def test_a_japanese_caption_goes_phrase_by_phrase_each_word_with_its_particles():
+    # GIVEN Japanese narration timed as one token, with a number in it
+    timeline = build_timeline([(0, 6.0)], FPS)
+    text = "ミツバチは複雑なダンスで互いに伝え合います。2024年の研究です。"
+    groups = build_caption_groups([(timeline.spans[0], [WordTiming(word=text, start=0.0, end=5.5)])], FPS)
+    # THEN each highlighted piece is a phrase, a word with the particles and endings that lean on it (ICU's
+    # words gave 伝え|合|い|ます), and a number is never cut (2024 stays whole)
+    pieces = [w.text for g in groups for w in g.words]
+    assert pieces == ["ミツバチは", "複雑な", "ダンスで", "互いに", "伝え合います。", "2024年の", "研究です。"]
+    assert all(" " not in g.text for g in groups) and "".join(pieces) == text
 
 
 def test_a_thai_narration_is_captioned_a_few_words_at_a_time_parted_where_its_spaces_are():

@@ -125,6 +125,45 @@ def unspaced_words(token: str) -> tuple[str, ...]:
     return tuple(pieces)
 
 
+_KANA = regex.compile(r"[\p{Hiragana}\p{Katakana}]")
+_GRAMMAR_KANA = regex.compile(r"[\p{Hiragana}ー]+")  # a Japanese word of hiragana alone: a particle or an ending
+_INSIDE_A_NAME_OR_NUMBER = regex.compile(r"[\p{Latin}\p{N}]")
+
+
+@functools.lru_cache(maxsize=1)
+def _japanese_phrase_parser():  # noqa: ANN202
+    import budoux  # only Japanese needs it
+
+    return budoux.load_default_japanese_parser()
+
+
+@functools.lru_cache(maxsize=4096)
+def reading_units(token: str) -> tuple[str, ...]:
+    """Where a caption or a title may break a token of a script written without spaces: Japanese (it has
+    kana) between its phrases, a word with the particles and endings that lean on it (ミツバチは | 複雑な
+    | ダンスで: BudouX, Google's phrase breaker made for line breaking; ICU's words split 見|つけ|た),
+    never inside a number or a Latin name; other scripts between their words (`unspaced_words`). The
+    pieces joined are the token."""
+    if not _KANA.search(token):
+        return unspaced_words(token)
+    pieces: list[str] = []
+    for phrase in _japanese_phrase_parser().parse(token):
+        joins_previous = pieces and (
+            not _WORDLIKE.search(phrase)
+            or _INSIDE_A_NAME_OR_NUMBER.match(phrase[0]) and _INSIDE_A_NAME_OR_NUMBER.match(pieces[-1][-1])
+        )
+        if joins_previous:
+            pieces[-1] += phrase
+        else:
+            pieces.append(phrase)
+    return tuple(pieces)
+
+
+def is_grammar_kana(word: str) -> bool:
+    """A Japanese word of hiragana alone (は, ます, した): grammar, not a subject."""
+    return _GRAMMAR_KANA.fullmatch(word) is not None
+
+
 def word_count(text: str) -> int:
     """Spoken words, as a measure of time aloud: whitespace tokens; Chinese, Japanese and Korean about one
     word per two characters (syllables), and a token of another script written without spaces (Thai,
@@ -164,7 +203,7 @@ def salient_words(text: str, limit: int | None = None, language: str = "en") -> 
     found: list[str] = []
     for word in words_of(text):
         key = word.lower()
-        if key in stop_words or key in seen or reading_length(word) < 3 or word.isdigit():
+        if key in stop_words or key in seen or reading_length(word) < 3 or word.isdigit() or is_grammar_kana(word):
             continue
         seen.add(key)
         found.append(word)
@@ -176,7 +215,10 @@ def salient_words(text: str, limit: int | None = None, language: str = "en") -> 
 def top_keywords(text: str, count: int, language: str = "en") -> list[str]:
     """The `count` most frequent content words (length >= 4), ties broken by first appearance."""
     stop_words = stop_words_for(language)
-    words = [w for w in words_of(text) if reading_length(w) >= 4 and w.lower() not in stop_words and not w.isdigit()]
+    words = [
+        w for w in words_of(text)
+        if reading_length(w) >= 4 and w.lower() not in stop_words and not w.isdigit() and not is_grammar_kana(w)
+    ]  # fmt: skip
     counts = Counter(w.lower() for w in words)
     first: dict[str, str] = {}
     for word in words:
@@ -268,7 +310,7 @@ def _cut_points(text: str, span: Span) -> list[int]:
     if not points:
         points = [span.start + m.end() for m in re.finditer(r"\s+", inner)]
     if not points and is_unspaced(inner):  # between its words, never inside one
-        points = list(accumulate(len(word) for word in unspaced_words(inner)[:-1]))
+        points = list(accumulate(len(unit) for unit in reading_units(inner)[:-1]))
         points = [span.start + point for point in points]
     elif not points and len(inner) > 1 and _CJK.search(inner):
         points = list(range(span.start + 1, span.end))

@@ -6,9 +6,9 @@ a segment's groups are the same whether computed alone (its clip) or with the ot
 
 Scripts: each word is set in the face of its script (Anton for Latin, Noto CJK / Arabic / Hebrew,
 see fonts.py). Chinese, Japanese, Thai, Lao, Khmer and Myanmar are written without spaces between
-words, so speech engines time whole phrases: such tokens are cut into their words (ICU's word breaker,
-agents.text.unspaced_words), timed in proportion to their letters, and joined without spaces (a Thai
-phrase's own spaces kept).
+words, so speech engines time whole phrases: such tokens are cut into their words (ICU's word breaker;
+Japanese into its phrases, BudouX: agents.text.reading_units), timed in proportion to their letters,
+and joined without spaces (a Thai phrase's own spaces kept).
 Lines are broken by us (measured with the same font files, shaped by raqm), at most two per caption,
 and the size shrinks until they fit the safe area: libass never wraps or clips them. Right-to-left
 lines are given in logical order; libass (fribidi + harfbuzz) orders and joins them. libass lays out
@@ -36,7 +36,7 @@ from faceless.agents.text import (
     CLAUSE_MARKS,
     SENTENCE_MARKS,
     is_unspaced,
-    unspaced_words,
+    reading_units,
     without_pictographs,
 )
 from faceless.media.fonts import (
@@ -120,9 +120,9 @@ def _clean(word: str) -> str:
 
 def _split_unspaced(text: str, start: float, end: float) -> list[tuple[str, float, float]]:
     """A token of a script written without spaces (a Thai phrase, a Chinese clause), cut into its words
-    (`unspaced_words`: punctuation stays with the word before it), each timed in proportion to its
-    letters (punctuation takes no time). Any other token comes back whole."""
-    pieces = unspaced_words(text) if is_unspaced(text) else (text,)
+    (Japanese into its phrases: `reading_units`; punctuation stays with the word before it), each timed
+    in proportion to its letters (punctuation takes no time). Any other token comes back whole."""
+    pieces = reading_units(text) if is_unspaced(text) else (text,)
     if len(pieces) == 1:
         return [(text, start, end)]
     weights = [max(1, len(_SPOKEN.findall(piece))) for piece in pieces]

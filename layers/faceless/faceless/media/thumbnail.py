@@ -20,7 +20,7 @@ from typing import NamedTuple
 import numpy as np
 from PIL import Image
 
-from faceless.agents.text import unspaced_words
+from faceless.agents.text import reading_units
 from faceless.errors import RenderError
 from faceless.media.captions import (
     ass_document,
@@ -105,11 +105,11 @@ class TitleWord(NamedTuple):
 
 def title_words(title: str, fonts: FontSet | None = None) -> list[TitleWord]:
     """The title's words, each in the face of its script (Anton's in capitals). A script written without
-    spaces (Chinese, Japanese, Thai...) gives its words (`unspaced_words`), so that lines break between
-    two words, never inside one, and never before a closing mark such as "，" or after an opening "「"."""
+    spaces (Chinese, Japanese, Thai...) gives its words (Japanese its phrases: `reading_units`), so that
+    lines break between two words, never inside one, and never before a closing mark such as "，" or after an opening "「"."""
     words = []
     for token in title.split() or [" "]:
-        for n, piece in enumerate(unspaced_words(token)):
+        for n, piece in enumerate(reading_units(token)):
             face = fonts.face_for(piece) if fonts is not None else _LATIN
             words.append(TitleWord(piece.upper() if face.script is Script.latin else piece, face, glued=n > 0))
     return words
