@@ -108,6 +108,21 @@ def test_japanese_hashtags_leave_out_its_grammar_words():
     assert keywords[:2] == ["ダンス", "ミツバチ"] and "ます" not in keywords
 
 
+def test_the_forms_of_a_word_count_as_one_and_a_clitic_form_of_a_common_word_is_common():
+    # GIVEN Spanish narration that says "dance" three ways (bailan, baila, baile x2), "bees" twice (abejas, abeja)
+    spanish = (
+        "Las abejas bailan para decirse dónde están las flores. Cuando una abeja encuentra un campo, vuelve a la "
+        "colmena y baila. La dirección del baile señala el sol. Las otras entienden el baile."
+    )
+    # THEN the forms of a word count together, and the word is named once, by its first form
+    assert top_keywords(spanish, 3, "es") == ["bailan", "abejas", "flores"]
+    assert salient_words(spanish, 4, "es") == ["abejas", "bailan", "flores", "campo"]
+    # AND in Arabic, a common word with a pronoun joined to it ("بعضه": each other) is common too
+    arabic = "يرقص النحل ليخبر بعضه بعضا بمكان الأزهار. عندما تجد النحلة الكشافة حقلا من الزهور تعود إلى الخلية."
+    assert top_keywords(arabic, 2, "ar") == ["النحل", "يرقص"]
+    assert not {"بعضه", "بعضا"} & set(top_keywords(arabic, 10, "ar"))
+
+
 def test_split_never_cuts_a_word_of_a_script_without_spaces():
     # GIVEN a long Chinese sentence with no punctuation to cut at
     text = "一只侦察蜂找到一大片开满鲜花的田野以后就会飞回蜂巢跳起摇摆舞告诉同伴方向和距离"

@@ -196,16 +196,61 @@ def reading_length(word: str) -> int:
     return len(word) + len(_IDEOGRAPHIC.findall(word))
 
 
+# ISO 639-1 codes of the languages Snowball has a stemmer for, and the stemmer's name
+_SNOWBALL = {
+    "ar": "arabic", "hy": "armenian", "eu": "basque", "ca": "catalan", "cs": "czech", "da": "danish", "nl": "dutch",
+    "en": "english", "eo": "esperanto", "et": "estonian", "fi": "finnish", "fr": "french", "de": "german",
+    "el": "greek", "hi": "hindi", "hu": "hungarian", "id": "indonesian", "ga": "irish", "it": "italian",
+    "lt": "lithuanian", "ne": "nepali", "nb": "norwegian", "nn": "norwegian", "no": "norwegian", "fa": "persian",
+    "pl": "polish", "pt": "portuguese", "ro": "romanian", "ru": "russian", "sr": "serbian", "es": "spanish",
+    "sv": "swedish", "ta": "tamil", "tr": "turkish", "yi": "yiddish",
+}  # fmt: skip
+
+
+class _Stems:
+    """A language's word stems (Snowball's stemmers: tanzen, tanzt -> tanz; النحلة, النحل -> نحل), so that
+    the forms of one word count as one and a clitic form of a common word (بعضه) is known as common."""
+
+    def __init__(self, language: str) -> None:
+        import snowballstemmer
+
+        code = language.strip().lower().replace("_", "-").split("-")[0]
+        name = _SNOWBALL.get(code)
+        self._stemmer = snowballstemmer.stemmer(name) if name else None
+        self.stop_words = stop_words_for(language)
+        self._stopped = frozenset(self.of(word) for word in self.stop_words)
+
+    def of(self, word: str) -> str:
+        folded = word.lower()
+        return self._stemmer.stemWord(folded) if self._stemmer is not None else folded
+
+    def is_common(self, word: str) -> bool:
+        return word.lower() in self.stop_words or self.of(word) in self._stopped
+
+
+@functools.lru_cache(maxsize=64)
+def _stems_for(language: str) -> _Stems:
+    return _Stems(language)
+
+
+def _content_words(text: str, language: str, min_length: int) -> list[tuple[str, str]]:
+    """(word, stem) of the words that may name a subject: not common, not a number, long enough."""
+    stems = _stems_for(language)
+    return [
+        (word, stems.of(word)) for word in words_of(text)
+        if reading_length(word) >= min_length and not word.isdigit() and not is_grammar_kana(word)
+        and not stems.is_common(word)
+    ]  # fmt: skip
+
+
 def salient_words(text: str, limit: int | None = None, language: str = "en") -> list[str]:
-    """Content words in order of first appearance, de-duplicated case-insensitively."""
-    stop_words = stop_words_for(language)
+    """Content words in order of first appearance, one form of each word (bees, bee: bees)."""
     seen: set[str] = set()
     found: list[str] = []
-    for word in words_of(text):
-        key = word.lower()
-        if key in stop_words or key in seen or reading_length(word) < 3 or word.isdigit() or is_grammar_kana(word):
+    for word, stem in _content_words(text, language, 3):
+        if stem in seen:
             continue
-        seen.add(key)
+        seen.add(stem)
         found.append(word)
         if limit is not None and len(found) >= limit:
             break
@@ -213,19 +258,16 @@ def salient_words(text: str, limit: int | None = None, language: str = "en") -> 
 
 
 def top_keywords(text: str, count: int, language: str = "en") -> list[str]:
-    """The `count` most frequent content words (length >= 4), ties broken by first appearance."""
-    stop_words = stop_words_for(language)
-    words = [
-        w for w in words_of(text)
-        if reading_length(w) >= 4 and w.lower() not in stop_words and not w.isdigit() and not is_grammar_kana(w)
-    ]  # fmt: skip
-    counts = Counter(w.lower() for w in words)
+    """The `count` most frequent content words (length >= 4), the forms of a word counted together and
+    named by its first; ties broken by first appearance."""
+    words = _content_words(text, language, 4)
+    counts = Counter(stem for _, stem in words)
     first: dict[str, str] = {}
-    for word in words:
-        first.setdefault(word.lower(), word)
+    for word, stem in words:
+        first.setdefault(stem, word)
     order = list(first)
-    ranked = sorted(order, key=lambda key: (-counts[key], order.index(key)))
-    return [first[key] for key in ranked[:count]]
+    ranked = sorted(order, key=lambda stem: (-counts[stem], order.index(stem)))
+    return [first[stem] for stem in ranked[:count]]
 
 
 def hashtag(word: str) -> str:
