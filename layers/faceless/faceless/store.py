@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import tempfile
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -23,6 +26,41 @@ class BlobStore(Protocol):
     def describe(self, key: str) -> str:
         """Where a person finds the blob: a path or an s3:// URL."""
         ...
+    def hold_writes(self) -> None:
+        """From now on only the calling thread writes (see `_WriteHold`)."""
+        ...
+
+
+class _WriteHold:
+    """Lets one thread take the store for itself when the user stops a local run (Ctrl-C): writes under
+    way are let finish, then a write from any other thread (a step still running) waits until the
+    process ends, which it does at once (interrupt.exit_now), so nothing overwrites what the
+    interruption records (status.json, a batch's report)."""
+
+    def __init__(self) -> None:
+        self._writes = threading.Condition()
+        self._writing = 0
+        self._holder: int | None = None
+
+    def hold_writes(self) -> None:
+        with self._writes:
+            self._holder = threading.get_ident()
+            self._writes.wait_for(lambda: self._writing == 0, timeout=10)
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[None]:
+        with self._writes:
+            held = self._holder is not None and self._holder != threading.get_ident()
+            if not held:
+                self._writing += 1
+        if held:
+            threading.Event().wait()  # never set: the process ends around this thread
+        try:
+            yield
+        finally:
+            with self._writes:
+                self._writing -= 1
+                self._writes.notify_all()
 
 
 def put_json(store: BlobStore, key: str, value: Any) -> str:
@@ -40,8 +78,9 @@ def _safe_key(key: str) -> str:
     return "/".join(parts)
 
 
-class LocalBlobStore:
+class LocalBlobStore(_WriteHold):
     def __init__(self, root: Path) -> None:
+        super().__init__()
         self.root = Path(root).resolve()
 
     def _path(self, key: str) -> Path:
@@ -49,18 +88,20 @@ class LocalBlobStore:
 
     def put_bytes(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> str:
         path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # write then rename, so a concurrent reader never sees half a file
-        with tempfile.NamedTemporaryFile(dir=path.parent, delete=False, prefix=".tmp-") as tmp:
-            tmp.write(data)
-        Path(tmp.name).replace(path)
+        with self._write():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # write then rename, so a concurrent reader never sees half a file
+            with tempfile.NamedTemporaryFile(dir=path.parent, delete=False, prefix=".tmp-") as tmp:
+                tmp.write(data)
+            Path(tmp.name).replace(path)
         return key
 
     def put_file(self, key: str, path: Path, content_type: str = "application/octet-stream") -> str:
         target = self._path(key)
         if Path(path).resolve() != target:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, target)
+            with self._write():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, target)
         return key
 
     def get_bytes(self, key: str) -> bytes:
@@ -90,20 +131,23 @@ class LocalBlobStore:
         return str(self._path(key))
 
 
-class S3BlobStore:
+class S3BlobStore(_WriteHold):
     def __init__(self, bucket: str, client: Any = None, scratch: Path | None = None) -> None:
         import boto3
 
+        super().__init__()
         self.bucket = bucket
         self.client = client or boto3.client("s3")
         self.scratch = Path(scratch or tempfile.gettempdir()) / "faceless-blobs"
 
     def put_bytes(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> str:
-        self.client.put_object(Bucket=self.bucket, Key=_safe_key(key), Body=data, ContentType=content_type)
+        with self._write():
+            self.client.put_object(Bucket=self.bucket, Key=_safe_key(key), Body=data, ContentType=content_type)
         return key
 
     def put_file(self, key: str, path: Path, content_type: str = "application/octet-stream") -> str:
-        self.client.upload_file(str(path), self.bucket, _safe_key(key), ExtraArgs={"ContentType": content_type})
+        with self._write():
+            self.client.upload_file(str(path), self.bucket, _safe_key(key), ExtraArgs={"ContentType": content_type})
         return key
 
     def get_bytes(self, key: str) -> bytes:

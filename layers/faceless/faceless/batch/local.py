@@ -113,6 +113,7 @@ def record_batch_interruption(manifest: BatchObject, services: Services, progres
     step writes it; a video being made is failed, Interrupted, where it had got to (its status.json
     too, as for `faceless make`); a row not yet started stays pending. None if the manifest had not
     been read yet (there is no report to complete)."""
+    services.store.hold_writes()  # the steps still running must not write over what is recorded here
     report_key = naming.report_key(manifest.key)
     try:
         first = BatchReport.model_validate(get_json(services.store, report_key))

@@ -56,5 +56,6 @@ def record_interruption(services: Services, job_id: str, stage: str, percent: in
     """A run the user stopped (Ctrl-C): its status.json says failed, Interrupted, and where it had
     got to (as `pipeline.fail` writes a failure), instead of "running" forever; the files made so
     far stay. Returns the job folder."""
+    services.store.hold_writes()  # a step still running must not write "running" over it
     mark_interrupted(services, job_id, tenant_id, stage, percent)
     return services.store.describe(job_prefix(tenant_id, job_id))
