@@ -6,8 +6,8 @@ from __future__ import annotations
 import functools
 import re
 from collections import Counter
-from itertools import accumulate
 from dataclasses import dataclass
+from itertools import accumulate
 
 import regex
 from stop_words import StopWordError, get_stop_words
@@ -49,12 +49,17 @@ STOP_WORDS = frozenset(
 )
 
 
+def primary_language(language: str) -> str:
+    """The language subtag of a tag: "pt-BR", "pt_br" -> "pt"."""
+    return language.strip().lower().replace("_", "-").split("-")[0]
+
+
 @functools.lru_cache(maxsize=64)
 def stop_words_for(language: str) -> frozenset[str]:
     """The common words of `language` ("es", "pt-BR"...) from the `stop-words` lists (33 languages),
     with English's always: names, brands and loanwords mix English into any script. A language the
     lists lack gets English's alone."""
-    code = language.strip().lower().replace("_", "-").split("-")[0]
+    code = primary_language(language)
     code = {"no": "nb", "nn": "nb"}.get(code, code)  # the lists know Norwegian as Bokmål
     if code == "en":
         return STOP_WORDS
@@ -214,8 +219,7 @@ class _Stems:
     def __init__(self, language: str) -> None:
         import snowballstemmer
 
-        code = language.strip().lower().replace("_", "-").split("-")[0]
-        name = _SNOWBALL.get(code)
+        name = _SNOWBALL.get(primary_language(language))
         self._stemmer = snowballstemmer.stemmer(name) if name else None
         self.stop_words = stop_words_for(language)
         self._stopped = frozenset(self.of(word) for word in self.stop_words)
