@@ -195,9 +195,10 @@ _LEANS_FORWARD = frozenset(
     "as because while although though when whose my your our their its his this these those each every "
     "very not no".split()
 )
-# Chinese and Japanese particles that lean on the word before them (了, 的; は, を, ます): a caption or a
-# line starting with one ("看懂 | 了舞蹈") reads as cut mid-word. ICU's word breaker gives them as words.
-_LEANS_BACK = frozenset("了 的 地 得 着 过 吗 呢 吧 啊 呀 嘛 は が を に で と の も へ や か ね よ ます です た".split())
+# Chinese particles that lean on the word before them (了, 的, 吗): a caption or a line starting with one
+# ("看懂 | 了舞蹈") reads as cut mid-word. ICU's word breaker gives them as words; Japanese is cut into
+# phrases that keep their particles (agents.text.reading_units).
+_LEANS_BACK = frozenset("了 的 地 得 着 过 吗 呢 吧 啊 呀 嘛".split())
 _GROUP_COST = 1.0  # fewer, fuller groups
 _LEANING_END_COST = 2.0  # a group ends on a word that leans on the next one
 _NUMBER_CUT_COST = 2.0  # a number starts a group apart from the word before it ("iPhone | 15")
@@ -515,8 +516,9 @@ def _break_rank(words: list[str], k: int, gaps: list[str] | None = None) -> int:
     """How well a line break before word k reads: 0 where a reader pauses, after punctuation ("DANCE, |
     TO TELL"), before a word that opens a phrase ("TELLS | THE DISTANCE", "VOTES | WITH ITS FEET") or at
     the space between two phrases of a script written without spaces (Thai); 2 inside a number
-    ("NINETEEN | FORTIES", "3 | 000") or before a particle that leans on the word before it ("看懂 | 了"); else 1. Which content words belong together ("THE WHOLE |
-    SWARM") no word list can tell, so those are left to balance."""
+    ("NINETEEN | FORTIES", "3 | 000") or before a particle that leans on the word before it ("看懂 | 了");
+    else 1. Which content words belong together ("THE WHOLE | SWARM") no word list can tell, so those are
+    left to balance."""
     before, after = words[k - 1], words[k]
     punctuated = bool(_ENDS_PHRASE.search(before))  # as the phrases are found: any script's marks
     if gaps is not None and gaps[k] and is_unspaced(before) and is_unspaced(after):
