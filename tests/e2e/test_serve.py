@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -35,29 +36,38 @@ def request(method: str, url: str, body: bytes | None = None, key: str | None = 
         return error.code, dict(error.headers), error.read()
 
 
-@pytest.fixture
-def served(tmp_path):
-    """`faceless serve --port 0` as a user starts it; its URL from the banner."""
+def start_server(tmp_path: Path) -> tuple[str, subprocess.Popen]:
+    """`faceless serve --port 0` as a user starts it, on the test's output folder; its URL from the banner."""
     command = Path(sys.executable).parent / "faceless"
     argv = [str(command)] if command.exists() else [sys.executable, "-m", "faceless.runner.cli"]
     env = {k: v for k, v in os.environ.items() if k not in ("OPENAI_API_KEY", "GEMINI_API_KEY", "FACELESS_BLOB_STORE")}
-    (tmp_path / "tmp").mkdir()
+    (tmp_path / "tmp").mkdir(exist_ok=True)
     env.update(FACELESS_API_KEY=KEY, POWERTOOLS_LOG_LEVEL="ERROR", TMPDIR=str(tmp_path / "tmp"))
     process = subprocess.Popen(
         [*argv, "serve", "--port", "0", "--out", str(tmp_path / "out")],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path,
     )
+    banner = process.stdout.readline()
+    assert banner.startswith("Faceless API on http://127.0.0.1:"), banner + process.stderr.read()
+    return banner.split()[3], process
+
+
+def stop_server(process: subprocess.Popen) -> None:
+    process.send_signal(signal.SIGTERM)
     try:
-        banner = process.stdout.readline()
-        assert banner.startswith("Faceless API on http://127.0.0.1:"), banner + process.stderr.read()
-        yield banner.split()[3], process
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture
+def served(tmp_path):
+    url, process = start_server(tmp_path)
+    try:
+        yield url, process
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_server(process)
 
 
 def test_post_poll_and_download_a_15_second_video_over_http(served, tmp_path):
@@ -108,6 +118,15 @@ def test_post_poll_and_download_a_15_second_video_over_http(served, tmp_path):
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=20) == 0
     assert "POST /videos 202" in process.stderr.read()
+    # AND a server started again on the same folder still answers for the video, and its link downloads
+    url, process = start_server(tmp_path)
+    try:
+        status, _, raw = request("GET", f"{url}/videos/{accepted['video_id']}")
+        again = json.loads(raw)
+        assert (status, again["status"], again["cost_usd"]) == (200, "succeeded", view["cost_usd"])
+        assert request("GET", again["outputs"]["video_url"], key=None)[2] == files["video"]
+    finally:
+        stop_server(process)
 
 
 def test_stopping_the_server_mid_video_abandons_it_at_once_and_cleanly(served, tmp_path):
@@ -128,3 +147,15 @@ def test_stopping_the_server_mid_video_abandons_it_at_once_and_cleanly(served, t
     assert "terminate called" not in said and "Traceback" not in said
     # AND leaves no temporary file behind (the tokenizer's vocabulary cache is kept on purpose)
     assert [path.name for path in (tmp_path / "tmp").iterdir()] in ([], ["faceless-tiktoken"])
+    # AND the video's folder says it was abandoned, and where, rather than "running" forever
+    video_id = status_url.rsplit("/", 1)[1]
+    recorded = json.loads((tmp_path / "out" / "jobs" / "local" / video_id / "status.json").read_text())
+    assert (recorded["status"], recorded["error"]["error"]) == ("failed", "Interrupted")
+    assert re.fullmatch(r"the server stopped while it was being made \((media|assemble), \d+%\)", recorded["error"]["cause"])
+    # AND a server started again on the folder says the same
+    url, process = start_server(tmp_path)
+    try:
+        view = json.loads(request("GET", f"{url}/videos/{video_id}")[2])
+        assert (view["status"], view["error"]) == ("failed", recorded["error"])
+    finally:
+        stop_server(process)

@@ -81,3 +81,56 @@ def test_the_local_gateway_authorizes_routes_and_runs_the_video_in_the_backgroun
     assert view["status"] == "failed" and view["error"]["error"] == "InvalidRequestError"
     # AND an encoded path is just an unknown video
     assert call(server, "GET", "/videos/%2E%2E%2Fx")[0] == 404
+
+
+def _leave_video(store, video_id: str, status: dict, started: float, metadata: dict | None = None) -> None:
+    """A video's folder as the pipeline leaves it: request, status, a stage timing, metadata once made."""
+    from faceless.models import VideoRequest
+    from faceless.store import put_json
+
+    prefix = f"jobs/local/{video_id}"
+    put_json(store, f"{prefix}/request.json", VideoRequest(topic="Tides", duration_seconds=15).model_dump(mode="json"))
+    put_json(store, f"{prefix}/status.json", {"job_id": video_id, "tenant_id": "local"} | status)
+    put_json(store, f"{prefix}/journal/timings/plan.json", {"stage": "plan", "started": started, "ended": started + 1})
+    if metadata is not None:
+        put_json(store, f"{prefix}/metadata.json", metadata)
+        store.put_bytes(f"{prefix}/video.mp4", b"not really a video")
+
+
+def test_a_server_started_on_a_folder_answers_for_the_videos_already_in_it(tmp_path):
+    from faceless.models import CostBreakdown, Metadata, VideoRequest
+    from faceless.planning import make_plan
+    from faceless.settings import Settings
+    from faceless.store import LocalBlobStore, get_json
+
+    # GIVEN a folder an earlier server left: one video made, one it was making when it was killed (its
+    # status.json still says running), and a folder with no request in it
+    store = LocalBlobStore(tmp_path / "blobs")
+    request = VideoRequest(topic="Tides", duration_seconds=15)
+    made = Metadata(
+        job_id="20261101-100000-aaaaaaaaaaaa", title="Tides", description="How tides work.", hashtags=["#Tides"],
+        request=request, plan=make_plan(request, Settings()), duration_seconds=15.2, timings=[], usage=[],
+        tokens_by_agent={}, images=3, images_reused=0, tts_characters=200, render_seconds=4.0,
+        cost=CostBreakdown(compute_usd=0.001, total_usd=0.001),
+        outputs={"video": "jobs/local/20261101-100000-aaaaaaaaaaaa/video.mp4"},
+    )  # fmt: skip
+    _leave_video(store, made.job_id, {"status": "succeeded", "stage": "done", "progress": 100}, 1793527200.0,
+                 made.model_dump(mode="json"))  # fmt: skip
+    _leave_video(store, "20261101-110000-bbbbbbbbbbbb", {"status": "running", "stage": "plan", "progress": 0}, 1793530800.0)
+    store.put_bytes("jobs/local/stray/status.json", b"{}")
+    # WHEN a server starts on it
+    with LocalServer(port=0, api_key=KEY, settings=Settings(home=tmp_path / "blobs")) as server:
+        # THEN it says so, and answers for both videos as it did (the tables start empty)
+        assert server.recovered == 2 and "2 video(s) already in the folder" in server.banner()
+        status, view = call(server, "GET", f"/videos/{made.job_id}")
+        assert (status, view["status"], view["cost_usd"], view["usage"]["images"]) == (200, "succeeded", 0.001, 3)
+        assert view["created_at"].startswith("2026-11-01T10:00:00")
+        assert "video.mp4" in view["outputs"]["video_url"]  # a signed link (downloads: tests/e2e/test_serve.py)
+        # AND the one it was making is failed, Interrupted, not "running" forever, in its folder too
+        status, view = call(server, "GET", "/videos/20261101-110000-bbbbbbbbbbbb")
+        assert (view["status"], view["error"]["error"]) == ("failed", "Interrupted")
+        assert view["error"]["cause"] == "the server stopped while it was being made"
+        assert get_json(store, "jobs/local/20261101-110000-bbbbbbbbbbbb/status.json")["status"] == "failed"
+        # AND the listing has both, newest first
+        listed = [video["video_id"] for video in call(server, "GET", "/videos")[1]["videos"]]
+        assert listed == ["20261101-110000-bbbbbbbbbbbb", made.job_id]

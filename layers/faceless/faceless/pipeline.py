@@ -138,10 +138,11 @@ def write_status(services: Services, status: JobStatus) -> None:
     put_json(services.store, f"{job_prefix(status.tenant_id, status.job_id)}/status.json", status.model_dump(mode="json"))
 
 
-def mark_interrupted(services: Services, job_id: str, tenant_id: str, stage: str, percent: int) -> JobError:
-    """A local run the user stopped (Ctrl-C) while `stage`: its status.json says failed, Interrupted, and
-    where it had got to (as `fail` writes a failure), instead of "running" forever."""
-    error = JobError(error="Interrupted", cause=f"stopped by the user while {stage} ({percent}%)")
+def mark_interrupted(services: Services, job_id: str, tenant_id: str, cause: str, percent: int) -> JobError:
+    """A local run stopped before its video was made (Ctrl-C, a server stopped): its status.json says
+    failed, Interrupted, and `cause` (where it had got to), as `fail` writes a failure, instead of
+    "running" forever."""
+    error = JobError(error="Interrupted", cause=cause)
     status = JobStatus(job_id=job_id, tenant_id=tenant_id, status=JobStatusName.failed, stage="failed",
                        progress=percent, error=error)  # fmt: skip
     write_status(services, status)

@@ -135,7 +135,8 @@ def record_batch_interruption(manifest: BatchObject, services: Services, progres
             rows.append(row.model_copy(update={"error": "not started: the batch was interrupted"}))
             continue
         where = reached or Snapshot("being made", status.progress if status else 0)
-        error = mark_interrupted(services, row.video_id, first.tenant_id, where.stage, where.percent)
+        cause = f"stopped by the user while {where.stage} ({where.percent}%)"
+        error = mark_interrupted(services, row.video_id, first.tenant_id, cause, where.percent)
         rows.append(row.model_copy(update={"status": RowStatus.failed, "error": f"{error.error}: {error.cause}"}))
     spec = batch_spec(manifest, first.batch_id, strict=False)
     return write_report(services, spec, final_status(rows), rows, error="Interrupted: stopped by the user")

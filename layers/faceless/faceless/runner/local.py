@@ -5,9 +5,14 @@ from __future__ import annotations
 import secrets
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from pydantic import ValidationError
 
 from faceless.bootstrap import Services
-from faceless.models import JobInput, JobResult, Metadata, VideoRequest
+from faceless.errors import BlobNotFoundError
+from faceless.jobs import JobExistsError, JobRecord, usage_from_metadata
+from faceless.models import JobInput, JobResult, JobStatus, JobStatusName, Metadata, VideoRequest
 from faceless.pipeline import job_prefix, mark_interrupted
 from faceless.runner.embedded import EmbeddedRunner, ExecutionResult
 from faceless.store import get_json
@@ -57,5 +62,69 @@ def record_interruption(services: Services, job_id: str, stage: str, percent: in
     got to (as `pipeline.fail` writes a failure), instead of "running" forever; the files made so
     far stay. Returns the job folder."""
     services.store.hold_writes()  # a step still running must not write "running" over it
-    mark_interrupted(services, job_id, tenant_id, stage, percent)
+    mark_interrupted(services, job_id, tenant_id, f"stopped by the user while {stage} ({percent}%)", percent)
     return services.store.describe(job_prefix(tenant_id, job_id))
+
+
+# --------------------------------------------------------------------------- the folder's videos, for a server
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def recorded_video(services: Services, tenant_id: str, video_id: str) -> JobRecord | None:
+    """What the blob folder says about a video (its request, status, timings and, once made, metadata)
+    as a jobs-table record, or None if it has no request or status there. A video the folder says is
+    still being made was abandoned by a server that stopped: it is marked failed, Interrupted (its
+    status.json too)."""
+    prefix = job_prefix(tenant_id, video_id)
+    store = services.store
+    try:
+        status = JobStatus.model_validate(get_json(store, f"{prefix}/status.json"))
+        request = VideoRequest.model_validate(get_json(store, f"{prefix}/request.json"))
+        timings = [get_json(store, key) for key in store.list(f"{prefix}/journal/timings")]
+    except (BlobNotFoundError, ValidationError, ValueError):
+        return None
+    started = [t["started"] for t in timings if isinstance(t, dict) and isinstance(t.get("started"), int | float)]
+    ended = [t["ended"] for t in timings if isinstance(t, dict) and isinstance(t.get("ended"), int | float)]
+    record = JobRecord(
+        tenant_id=tenant_id, video_id=video_id, status=status.status, stage=status.stage, progress=status.progress,
+        request=request, error=status.error,
+    )  # fmt: skip
+    if started:
+        record.created_at = _iso(min(started))
+        record.updated_at = _iso(max(ended or started))
+    if status.status is JobStatusName.succeeded:
+        try:
+            metadata = Metadata.model_validate(get_json(store, f"{prefix}/metadata.json"))
+        except (BlobNotFoundError, ValidationError, ValueError):
+            return None
+        record.outputs, record.usage, record.cost_usd = metadata.outputs, usage_from_metadata(metadata), metadata.cost.total_usd
+    elif status.status in (JobStatusName.queued, JobStatusName.running):
+        cause = "the server stopped while it was being made"
+        record.error = mark_interrupted(services, video_id, tenant_id, cause, status.progress)
+        record.status, record.stage = JobStatusName.failed, "failed"
+    return record
+
+
+def recover_videos(services: Services, tenant_id: str) -> int:
+    """Put the videos already in the blob folder (made by an earlier `faceless serve` or by `faceless
+    make`) in the jobs table a server starts with empty, so that GET /videos and /videos/{id} still
+    answer for them after a restart. Returns how many it put there."""
+    if services.jobs is None:
+        return 0
+    recovered = 0
+    for key in services.store.list(f"jobs/{tenant_id}"):
+        parts = key.split("/")
+        if len(parts) != 4 or parts[3] != "status.json":
+            continue
+        record = recorded_video(services, tenant_id, parts[2])
+        if record is None:
+            continue
+        try:
+            services.jobs.create(record)
+        except JobExistsError:
+            continue
+        recovered += 1
+    return recovered

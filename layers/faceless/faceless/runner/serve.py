@@ -352,6 +352,7 @@ class LocalServer:
         self._thread: threading.Thread | None = None
         self._runner: Any = None
         self._httpd: ThreadingHTTPServer | None = None
+        self.recovered = 0  # videos found in the folder at start (an earlier server's, `faceless make`'s)
 
     def log(self, line: str) -> None:
         if self._log is not None:
@@ -386,6 +387,9 @@ class LocalServer:
             use_api_context(self.context)
             self.api_key = self.api_key or _new_key()
             self.context.tenants.create(LOCAL_TENANT, tenant_id=LOCAL_TENANT, api_key=self.api_key)
+            from faceless.runner.local import recover_videos
+
+            self.recovered = recover_videos(self.services, LOCAL_TENANT)  # its tables start empty; the folder does not
             self.store = self.services.store
             self.signer = self.context.urls
             self.gateway = LocalGateway(self._runner, spec)
@@ -418,12 +422,25 @@ class LocalServer:
         self._thread.start()
         return self
 
-    def videos_in_progress(self) -> int:
-        """Executions of the video machine still running."""
+    def videos_in_progress(self) -> list[str]:
+        """The ids of the videos being made (running executions of the video machine, named by them)."""
         if self._runner is None:
-            return 0
+            return []
         arn = self._runner.state_machine_arn("VideoStateMachine")
-        return len(self._runner.sfn.list_executions(stateMachineArn=arn, statusFilter="RUNNING")["executions"])
+        running = self._runner.sfn.list_executions(stateMachineArn=arn, statusFilter="RUNNING")["executions"]
+        return [execution["name"] for execution in running]
+
+    def record_abandoned(self, video_ids: list[str]) -> None:
+        """Videos left unmade by the server stopping: failed, Interrupted, with where each had got to (its
+        status.json, which the next server reads), not "running" forever; no step still running writes after."""
+        from faceless.pipeline import mark_interrupted
+
+        self.services.store.hold_writes()
+        for video_id in video_ids:
+            record = self.services.jobs.get(LOCAL_TENANT, video_id) if self.services.jobs else None
+            stage, percent = (record.stage or "queued", record.progress) if record else ("queued", 0)
+            cause = f"the server stopped while it was being made ({stage}, {percent}%)"
+            mark_interrupted(self.services, video_id, LOCAL_TENANT, cause, percent)
 
     def close(self) -> None:
         from faceless.api.context import use_api_context
@@ -462,6 +479,8 @@ class LocalServer:
             "",
             "Ctrl-C stops the server.",
         ]
+        if self.recovered:
+            lines.insert(2, f"{self.recovered} video(s) already in the folder: GET /videos lists them")
         if self.host not in ("127.0.0.1", "localhost", "::1"):
             lines.insert(1, f"WARNING: listening on {self.host}, not only on this machine's loopback")
         return "\n".join(lines) + "\n"
@@ -497,7 +516,8 @@ def cmd_serve(host: str, port: int, out: TextIO, err: TextIO) -> int:
             server.serve_forever()
         except KeyboardInterrupt:
             if abandoned := server.videos_in_progress():
-                err.write(f"faceless: stopped; {abandoned} video(s) still being made were abandoned\n")
+                server.record_abandoned(abandoned)
+                err.write(f"faceless: stopped; {len(abandoned)} video(s) still being made were abandoned\n")
                 exit_now(0, out, err)  # not close(): it would stop moto under the running videos
             err.write("faceless: stopped\n")
         finally:
