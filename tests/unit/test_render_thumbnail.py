@@ -186,3 +186,20 @@ def test_a_titles_lines_break_between_words_never_inside_one_or_at_punctuation()
     thai = title_words("ผึ้งเต้นรำ บอกทาง")
     assert [(word.text, word.glued) for word in thai] == [("ผึ้ง", False), ("เต้นรำ", True), ("บอก", False), ("ทาง", True)]
     assert [gap_before(thai[k - 1] if k else None, word) for k, word in enumerate(thai)] == ["", "", " ", ""]
+
+
+def test_a_thai_titles_line_breaks_at_the_space_between_phrases_rather_than_inside_one(tmp_path):
+    # GIVEN a Thai title of two phrases (Thai puts spaces between phrases, none between words), and a width
+    # that holds the first phrase and the start of the second
+    title = "ผึ้งสื่อสารกันด้วยการเต้นรำ เมื่อผึ้งงานพบแหล่งดอกไม้"
+    fonts = prepare_fonts(tmp_path / "fonts", [title], "th")
+    words = title_words(title, fonts)
+    first = [w for w in words[: next(k for k in range(1, len(words)) if not words[k].glued)]]
+    em = 60
+    width = sum(text_width(gap_before(first[k - 1] if k else None, w) + w.text, em, w.face.path) for k, w in enumerate(first))
+    width += text_width(" " + words[len(first)].text + words[len(first) + 1].text, em, words[0].face.path)
+    # WHEN it is wrapped
+    lines = wrap_to_width(words, em, width)
+    # THEN the first line is the first phrase: the break is at the space, not between two words of a phrase
+    assert [w.text for w in lines[0]] == [w.text for w in first]
+    assert "".join(w.text for w in lines[1]).startswith("เมื่อผึ้งงาน")

@@ -126,8 +126,14 @@ def _advance(previous: TitleWord | None, word: TitleWord, em_pixels: int) -> int
     return text_width(gap_before(previous, word) + word.text, em_pixels, word.face.path)
 
 
+def _line_width(line: list[TitleWord], em_pixels: int) -> int:
+    return sum(_advance(line[k - 1] if k else None, word, em_pixels) for k, word in enumerate(line))
+
+
 def wrap_to_width(words: list[TitleWord], em_pixels: int, max_width: int) -> list[list[TitleWord]] | None:
-    """Greedy line breaking by measured width; None if a single word is wider than `max_width`."""
+    """Greedy line breaking by measured width; None if a single word is wider than `max_width`. A line
+    that would break inside a phrase written without spaces (Thai) breaks at the space before that
+    phrase instead, if the line keeps at least half the width and the phrase's start fits on the next."""
     lines: list[list[TitleWord]] = []
     width = 0
     for word in words:
@@ -138,9 +144,18 @@ def wrap_to_width(words: list[TitleWord], em_pixels: int, max_width: int) -> lis
         if after <= max_width:
             lines[-1].append(word)
             width = after
-        else:
-            lines.append([word])
-            width = alone
+            continue
+        line = [word]
+        if lines and word.glued:
+            current = lines[-1]
+            space = max((j for j in range(1, len(current)) if not current[j].glued), default=None)
+            if space is not None and _line_width(current[:space], em_pixels) >= max_width / 2:
+                carried = [*current[space:], word]
+                if _line_width(carried, em_pixels) <= max_width:
+                    del current[space:]
+                    line = carried
+        lines.append(line)
+        width = _line_width(line, em_pixels)
     return lines
 
 
