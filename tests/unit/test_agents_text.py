@@ -106,6 +106,8 @@ def test_japanese_hashtags_leave_out_its_grammar_words():
     # THEN its key words are the subjects, not the endings that are as frequent
     keywords = top_keywords(text, 3, "ja")
     assert keywords[:2] == ["ダンス", "ミツバチ"] and "ます" not in keywords
+    # AND not inflected verbs or adverbs (示し "shows", 互いに "each other"), which ICU gives as words
+    assert top_keywords("ダンスは方向を示し、ミツバチは互いに伝え、方向を示し、互いに踊る。", 3, "ja") == ["方向", "ダンス", "ミツバチ"]
 
 
 def test_the_forms_of_a_word_count_as_one_and_a_clitic_form_of_a_common_word_is_common():

@@ -131,7 +131,9 @@ def unspaced_words(token: str) -> tuple[str, ...]:
 
 
 _KANA = regex.compile(r"[\p{Hiragana}\p{Katakana}]")
-_GRAMMAR_KANA = regex.compile(r"[\p{Hiragana}ー]+")  # a Japanese word of hiragana alone: a particle or an ending
+# a Japanese word of hiragana alone (a particle, an ending), or a kanji word with a hiragana ending (an
+# inflected verb, adjective or adverb: 示し, 互いに)
+_NOT_A_JAPANESE_SUBJECT = regex.compile(r"[\p{Hiragana}ー]+|.*\p{Han}.*\p{Hiragana}")
 _INSIDE_A_NAME_OR_NUMBER = regex.compile(r"[\p{Latin}\p{N}]")
 
 
@@ -164,9 +166,10 @@ def reading_units(token: str) -> tuple[str, ...]:
     return tuple(pieces)
 
 
-def is_grammar_kana(word: str) -> bool:
-    """A Japanese word of hiragana alone (は, ます, した): grammar, not a subject."""
-    return _GRAMMAR_KANA.fullmatch(word) is not None
+def is_japanese_grammar(word: str) -> bool:
+    """A Japanese word that names no subject: hiragana alone (は, ます, した), or a kanji word with a
+    hiragana ending (示し "shows", 互いに "each other": verbs, adjectives and adverbs as inflected)."""
+    return _NOT_A_JAPANESE_SUBJECT.fullmatch(word) is not None
 
 
 def word_count(text: str) -> int:
@@ -242,7 +245,7 @@ def _content_words(text: str, language: str, min_length: int) -> list[tuple[str,
     stems = _stems_for(language)
     return [
         (word, stems.of(word)) for word in words_of(text)
-        if reading_length(word) >= min_length and not word.isdigit() and not is_grammar_kana(word)
+        if reading_length(word) >= min_length and not word.isdigit() and not is_japanese_grammar(word)
         and not stems.is_common(word)
     ]  # fmt: skip
 
