@@ -61,6 +61,8 @@ def test_offline_make_prints_progress_and_a_summary(tmp_path, monkeypatch):
     assert f"{story['prompt_tokens']:6d} + {story['completion_tokens']:5d}" in out
     assert {u["provider"] for u in meta["usage"]} == {"offline"}
     assert "Note:" not in err  # English: nothing to warn about
+    # AND the description and hashtags to post it with, as metadata.json has them
+    assert f"Description: {meta['description']}" in out and f"Hashtags: {' '.join(meta['hashtags'])}" in out
 
 
 def test_offline_make_in_another_language_says_the_outline_is_english(tmp_path, monkeypatch):

@@ -322,7 +322,9 @@ def cmd_batch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def render_summary(run) -> str:
     meta = run.metadata
-    lines = [f"\nDone: {meta.title!r} ({meta.duration_seconds:.1f} s, {meta.plan.width}x{meta.plan.height})", ""]
+    lines = [f"\nDone: {meta.title!r} ({meta.duration_seconds:.1f} s, {meta.plan.width}x{meta.plan.height})"]
+    # what a creator pastes when posting it
+    lines += [f"Description: {meta.description}", f"Hashtags: {' '.join(meta.hashtags) or 'none'}", ""]
     lines.append(f"Outputs in {run.folder}/")
     for name in ("video.mp4", "captions.srt", "captions.vtt", "thumbnail.jpg", "script.json", "metadata.json"):
         lines.append(f"  {name}")
