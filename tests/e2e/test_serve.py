@@ -99,7 +99,11 @@ def test_post_poll_and_download_a_15_second_video_over_http(served, tmp_path):
         assert status == 200, name
         files[name] = data
     assert files["thumbnail"][:3] == b"\xff\xd8\xff" and b"-->" in files["captions_srt"] and files["captions_vtt"].startswith(b"WEBVTT")
-    assert json.loads(files["metadata"])["job_id"] == accepted["video_id"]
+    metadata = json.loads(files["metadata"])
+    assert metadata["job_id"] == accepted["video_id"]
+    # AND the view gives what to post it with, as metadata.json has it
+    assert (view["title"], view["description"], view["hashtags"]) == (metadata["title"], metadata["description"], metadata["hashtags"])
+    assert view["title"] and view["hashtags"]
     video = tmp_path / "downloaded.mp4"
     video.write_bytes(files["video"])
     info = probe(video)

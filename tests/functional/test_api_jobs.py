@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from faceless.api.tables import SCHEMAS
-from faceless.jobs import JobRecord, VideoUsage
+from faceless.jobs import JobRecord, PostText, VideoUsage
 from faceless.models import JobError, VideoRequest
 from faceless.runner.project import load_template
 
@@ -22,12 +22,14 @@ def test_progress_only_moves_forward_and_never_reopens_a_finished_job(cloud):
     record = jobs.get("t", "v1")
     assert (record.status, record.stage, record.progress) == ("running", "media", 40)
     # AND after success a late report changes nothing, nor does a failure
-    jobs.succeed("t", "v1", {"video": "jobs/t/v1/video.mp4"}, VideoUsage(images=2), 0.01)
+    post = PostText(title="Tides", description="How tides work.", hashtags=["#Tides", "#Moon"])
+    jobs.succeed("t", "v1", {"video": "jobs/t/v1/video.mp4"}, VideoUsage(images=2), 0.01, post)
     assert not jobs.progress("t", "v1", "media", 68)
     jobs.fail("t", "v1", JobError(error="X", cause="late"))
     record = jobs.get("t", "v1")
     assert (record.status, record.progress, record.error) == ("succeeded", 100, None)
     assert record.outputs == {"video": "jobs/t/v1/video.mp4"} and record.usage.images == 2
+    assert (record.title, record.description, record.hashtags) == ("Tides", "How tides work.", ["#Tides", "#Moon"])
 
 
 def test_a_video_started_elsewhere_appears_at_its_first_report(cloud):

@@ -124,6 +124,7 @@ def test_a_server_started_on_a_folder_answers_for_the_videos_already_in_it(tmp_p
         assert server.recovered == 2 and "2 video(s) already in the folder" in server.banner()
         status, view = call(server, "GET", f"/videos/{made.job_id}")
         assert (status, view["status"], view["cost_usd"], view["usage"]["images"]) == (200, "succeeded", 0.001, 3)
+        assert (view["title"], view["hashtags"]) == ("Tides", ["#Tides"])
         assert view["created_at"].startswith("2026-11-01T10:00:00")
         assert "video.mp4" in view["outputs"]["video_url"]  # a signed link (downloads: tests/e2e/test_serve.py)
         # AND the one it was making is failed, Interrupted, not "running" forever, in its folder too

@@ -84,6 +84,14 @@ class VideoUsage(BaseModel):
     duration_seconds: float = 0.0
 
 
+class PostText(BaseModel):
+    """What a made video is posted with: its title, description and hashtags."""
+
+    title: str = ""
+    description: str = ""
+    hashtags: list[str] = Field(default_factory=list)
+
+
 class JobRecord(BaseModel):
     """One item of the jobs table (unknown attributes, e.g. billing's, are kept out of the way)."""
 
@@ -103,6 +111,10 @@ class JobRecord(BaseModel):
     estimated_cost_usd: float | None = None
     error: JobError | None = None
     notes: list[str] = Field(default_factory=list)  # told to the caller with the 202 and on every read
+    # once made: what to post it with (as in metadata.json)
+    title: str | None = None
+    description: str | None = None
+    hashtags: list[str] = Field(default_factory=list)
 
 
 class JobPage(BaseModel):
@@ -116,7 +128,10 @@ class JobsRepository(Protocol):
     def list(self, tenant_id: str, limit: int = 20, next_token: str | None = None) -> JobPage: ...
     def iter_all(self, tenant_id: str) -> Iterator[JobRecord]: ...
     def progress(self, tenant_id: str, video_id: str, stage: str, percent: int, request: VideoRequest | None = None) -> bool: ...
-    def succeed(self, tenant_id: str, video_id: str, outputs: dict[str, str], usage: VideoUsage, cost_usd: float) -> None: ...
+    def succeed(
+        self, tenant_id: str, video_id: str, outputs: dict[str, str], usage: VideoUsage, cost_usd: float,
+        post: PostText | None = None,
+    ) -> None: ...
     def fail(self, tenant_id: str, video_id: str, error: JobError) -> None: ...
 
 
@@ -264,13 +279,18 @@ class DynamoJobsRepository:
             return False
         return True
 
-    def succeed(self, tenant_id: str, video_id: str, outputs: dict[str, str], usage: VideoUsage, cost_usd: float) -> None:
+    def succeed(
+        self, tenant_id: str, video_id: str, outputs: dict[str, str], usage: VideoUsage, cost_usd: float,
+        post: PostText | None = None,
+    ) -> None:
         now = now_iso()
+        post = post or PostText()
         self.client.update_item(
             TableName=self.table,
             Key=to_item({"tenant_id": tenant_id, "video_id": video_id}),
             UpdateExpression=(
                 "SET #status = :s, stage = :stage, progress = :p, outputs = :o, #usage = :u, cost_usd = :c, "
+                "title = :title, description = :description, hashtags = :hashtags, "
                 "updated_at = :now, created_at = if_not_exists(created_at, :now) REMOVE #error"
             ),
             ExpressionAttributeNames={"#status": "status", "#usage": "usage", "#error": "error"},
@@ -281,6 +301,9 @@ class DynamoJobsRepository:
                 ":o": to_value(outputs),
                 ":u": to_value(usage.model_dump(mode="json")),
                 ":c": to_value(round(cost_usd, 6)),
+                ":title": to_value(post.title),
+                ":description": to_value(post.description),
+                ":hashtags": to_value(post.hashtags),
                 ":now": to_value(now),
             },
         )

@@ -43,7 +43,7 @@ from faceless.media.scripts import check_captions_drawable
 from faceless.planning import make_plan
 from faceless.providers.base import ImageRequest, SpeechRequest
 from faceless.store import BlobStore, get_json, put_json
-from faceless.jobs import media_percent, report_progress, usage_from_metadata
+from faceless.jobs import PostText, media_percent, report_progress, usage_from_metadata
 from faceless.observability import record_video_failed, record_video_succeeded
 
 # --------------------------------------------------------------------------- state inputs
@@ -510,7 +510,8 @@ def finalize(event: FinalizeInput, services: Services) -> JobResult:
     put_json(store, metadata_key, metadata.model_dump(mode="json"))
     usage = usage_from_metadata(metadata)
     if services.jobs is not None:
-        services.jobs.succeed(job.tenant_id, job.job_id, metadata.outputs, usage, cost.total_usd)
+        post = PostText(title=metadata.title, description=metadata.description, hashtags=metadata.hashtags)
+        services.jobs.succeed(job.tenant_id, job.job_id, metadata.outputs, usage, cost.total_usd, post)
     record_video_succeeded(
         prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens, images=usage.images,
         images_reused=usage.images_reused, tts_characters=usage.tts_characters,

@@ -55,6 +55,10 @@ class VideoView(BaseModel):
     estimated_cost_usd: float | None = None
     error: JobError | None
     notes: list[str] = Field(default_factory=list)  # as in the 202 to `POST /videos`
+    # once made: what to post it with (as in metadata.json)
+    title: str | None = None
+    description: str | None = None
+    hashtags: list[str] = Field(default_factory=list)
 
 
 class VideoSummary(BaseModel):

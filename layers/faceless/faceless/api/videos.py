@@ -234,6 +234,9 @@ def video_view(ctx: ApiContext, record: JobRecord, base_url: str) -> VideoView:
         estimated_cost_usd=record.estimated_cost_usd,
         error=record.error,
         notes=record.notes,
+        title=record.title,
+        description=record.description,
+        hashtags=record.hashtags,
     )
 
 

@@ -101,6 +101,7 @@ def recorded_video(services: Services, tenant_id: str, video_id: str) -> JobReco
         except (BlobNotFoundError, ValidationError, ValueError):
             return None
         record.outputs, record.usage, record.cost_usd = metadata.outputs, usage_from_metadata(metadata), metadata.cost.total_usd
+        record.title, record.description, record.hashtags = metadata.title, metadata.description, metadata.hashtags
     elif status.status in (JobStatusName.queued, JobStatusName.running):
         cause = "the server stopped while it was being made"
         record.error = mark_interrupted(services, video_id, tenant_id, cause, status.progress)
