@@ -55,6 +55,11 @@ def test_a_manifest_makes_a_real_video_per_valid_row_and_a_report(tmp_path):
     report = json.loads((out_dir / "reports" / "june.json").read_text())
     assert f"Report: {out_dir / 'reports' / 'june.json'}" in out
     video = Path(report["results"][0]["outputs"]["video"])
+    # AND the row has what to post the video with, as its metadata.json has it
+    metadata = json.loads(Path(report["results"][0]["outputs"]["metadata"]).read_text())
+    made = report["results"][0]
+    assert (made["title"], made["description"], made["hashtags"]) == (metadata["title"], metadata["description"], metadata["hashtags"])
+    assert made["title"] and made["hashtags"]
     assert video.is_file() and video.is_relative_to(out_dir)
     info = probe(video)
     assert (info.video_codec, info.width, info.height) == ("h264", 1080, 1080)

@@ -97,6 +97,10 @@ class ReportRow(Contract):
     outputs: dict[str, str] = Field(default_factory=dict)  # name -> where it is (s3:// URL or local path)
     error: str | None = None
     problems: list[FieldProblem] = Field(default_factory=list)  # why an invalid row was rejected
+    # a made video's title, description and hashtags, to post it with (as in its metadata.json)
+    title: str | None = None
+    description: str | None = None
+    hashtags: list[str] = Field(default_factory=list)
 
 
 class BatchStatus(StrEnum):

@@ -177,6 +177,8 @@ def video_row(services: Services, tenant_id: str, outcome: RowOutcome) -> Report
         if outcome.status == RowStatus.succeeded:
             metadata = get_json(services.store, f"{prefix}/metadata.json")
             row.outputs = {name: services.store.describe(key) for name, key in metadata.get("outputs", {}).items()}
+            row.title, row.description = metadata.get("title"), metadata.get("description")
+            row.hashtags = list(metadata.get("hashtags") or [])
         else:
             error = (get_json(services.store, f"{prefix}/status.json").get("error") or {})
             if error.get("error"):
