@@ -79,14 +79,18 @@ def joiner(left: str, right: str) -> str:
     return "" if left and right and is_cjk_char(left[-1]) and is_cjk_char(right[0]) else " "
 
 
+def gap_between(previous: str | None, word: str, glued: bool = False) -> str:
+    """What goes before `word`: nothing at the start (`previous` None) or when it is glued to the word
+    before (written together: a phrase without spaces), else `joiner`'s."""
+    return "" if previous is None or glued else joiner(previous, word)
+
+
 def word_gaps(words: list[CaptionWord]) -> list[str]:
-    """What goes before each word: nothing before the first or a glued one, else `joiner`'s."""
-    return ["" if i == 0 or word.glued else joiner(words[i - 1].text, word.text) for i, word in enumerate(words)]
+    """What goes before each word (`gap_between`)."""
+    return [gap_between(words[i - 1].text if i else None, word.text, word.glued) for i, word in enumerate(words)]
 
 
-def join_words(words: list[str], gaps: list[str] | None = None) -> str:
-    if gaps is None:
-        gaps = ["" if i == 0 else joiner(words[i - 1], word) for i, word in enumerate(words)]
+def join_words(words: list[str], gaps: list[str]) -> str:
     return "".join(gap + word for gap, word in zip(gaps, words, strict=True))
 
 
@@ -221,7 +225,8 @@ def _has_spaced_phrases(phrase: list[CaptionWord]) -> bool:
     return any(not word.glued and is_unspaced(word.text) and not is_cjk_char(word.text[0]) for word in phrase[1:])
 
 
-def _group_cost(phrase: list[CaptionWord], start: int, end: int) -> float:
+def _group_cost(phrase: list[CaptionWord], start: int, end: int, spaced: bool) -> float:
+    """`spaced`: `_has_spaced_phrases(phrase)`, found once per phrase."""
     size = end - start
     cost = _GROUP_COST + _SHORT_GROUP_COST * (MAX_WORDS_PER_GROUP - size) ** 2
     if size == 1 and len(phrase) > 1:
@@ -229,7 +234,7 @@ def _group_cost(phrase: list[CaptionWord], start: int, end: int) -> float:
     if end < len(phrase):
         cost += _LEANING_END_COST if _leans_forward(phrase[end - 1].text) or _leans_back(phrase[end].text) else 0.0
         cost += _NUMBER_CUT_COST if _is_number(phrase[end].text) else 0.0
-        cost += _INSIDE_PHRASE_COST if phrase[end].glued and _has_spaced_phrases(phrase) else 0.0
+        cost += _INSIDE_PHRASE_COST if spaced and phrase[end].glued else 0.0
     return cost
 
 
@@ -241,13 +246,14 @@ def _phrase_groups(phrase: list[CaptionWord]) -> list[list[CaptionWord]]:
     eight" is "and walks | a figure eight"), even sizes where it costs nothing else; of equal costs,
     the one whose first groups are fuller (reading order). Every grouping is tried: a phrase has few words."""
     count = len(phrase)
+    spaced = _has_spaced_phrases(phrase)
     best: list[tuple[float, int]] = [(0.0, count)] * (count + 1)  # from word i: (cost, end of its first group)
     for start in range(count - 1, -1, -1):
         best[start] = (float("inf"), start + 1)
         for end in range(start + 1, count + 1):
             if end > start + 1 and not _fits(phrase[start:end]):
                 break
-            cost = _group_cost(phrase, start, end) + best[end][0]
+            cost = _group_cost(phrase, start, end, spaced) + best[end][0]
             if cost <= best[start][0]:  # on a tie the longer first group wins
                 best[start] = (cost, end)
     groups, start = [], 0
@@ -512,7 +518,7 @@ def _measure(text: str, face: Face, em: int) -> float:
     return float(text_width(text, em, face.path))
 
 
-def _break_rank(words: list[str], k: int, gaps: list[str] | None = None) -> int:
+def _break_rank(words: list[str], k: int, gaps: list[str]) -> int:
     """How well a line break before word k reads: 0 where a reader pauses, after punctuation ("DANCE, |
     TO TELL"), before a word that opens a phrase ("TELLS | THE DISTANCE", "VOTES | WITH ITS FEET") or at
     the space between two phrases of a script written without spaces (Thai); 2 inside a number
@@ -521,7 +527,7 @@ def _break_rank(words: list[str], k: int, gaps: list[str] | None = None) -> int:
     left to balance."""
     before, after = words[k - 1], words[k]
     punctuated = bool(_ENDS_PHRASE.search(before))  # as the phrases are found: any script's marks
-    if gaps is not None and gaps[k] and is_unspaced(before) and is_unspaced(after):
+    if gaps[k] and is_unspaced(before) and is_unspaced(after):
         return 0
     if (_is_number(before) and _is_number(after) or _leans_back(after)) and not punctuated:
         return 2
@@ -541,7 +547,7 @@ def break_lines(
     faces = [layout.face(w) for w in words]
     widths = [_measure(w, f, layout.em_for(f)) for w, f in zip(words, faces, strict=True)]
     if gaps is None:
-        gaps = ["" if i == 0 else joiner(words[i - 1], words[i]) for i in range(len(words))]
+        gaps = [gap_between(words[i - 1] if i else None, word) for i, word in enumerate(words)]
     spaces = [_measure(" ", faces[i], layout.em_for(faces[i])) if gaps[i] else 0.0 for i in range(len(words))]
 
     def line_width(indices: list[int]) -> float:
@@ -651,7 +657,7 @@ def _karaoke_tag(word: str) -> str:
 
 def _line_text(
     words: list[str], lines: list[list[int]], layout: CaptionLayout, scale: float, current: int | None,
-    karaoke: list[int] | None = None, right_to_left: bool = False, gaps: list[str] | None = None,
+    gaps: list[str], karaoke: list[int] | None = None, right_to_left: bool = False,
 ) -> str:  # fmt: skip
     out = []
     for line_number, line in enumerate(lines):
@@ -659,7 +665,7 @@ def _line_text(
             out.append("\\N")
         for n, (i, mark) in enumerate(zip(line, direction_marks(words, line, right_to_left), strict=True)):
             face = layout.face(words[i])
-            gap = "" if not n else gaps[i] if gaps is not None else joiner(words[i - 1], words[i])
+            gap = gaps[i] if n else ""
             sweep = f"{{{_karaoke_tag(words[i])}{karaoke[i]}}}" if karaoke is not None else ""
             tags = _word_tags(layout, face, scale, _highlight(layout, i, current))
             out.append(f"{gap}{tags}{sweep}{mark}{ass_escape(words[i])}")
@@ -690,7 +696,7 @@ def _group_events(group: CaptionGroup, layout: CaptionLayout, fps: int, offset: 
     bidi = rtl or any(has_right_to_left(word) for word in words)  # else: as always, every run left to right
 
     def text(current: int | None, karaoke: list[int] | None = None) -> str:
-        return _line_text(words, lines, layout, scale, current, karaoke=karaoke, right_to_left=rtl, gaps=gaps)
+        return _line_text(words, lines, layout, scale, current, gaps, karaoke=karaoke, right_to_left=rtl)
 
     if layout.style is CaptionStyle.karaoke:
         # one event; each word's \kf lasts until the next word starts (centiseconds, on frame-exact cuts)

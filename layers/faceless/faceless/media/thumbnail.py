@@ -26,7 +26,7 @@ from faceless.media.captions import (
     ass_document,
     ass_escape,
     direction_marks,
-    joiner,
+    gap_between,
     reads_right_to_left,
 )
 from faceless.media.encoder import filter_path
@@ -116,9 +116,8 @@ def title_words(title: str, fonts: FontSet | None = None) -> list[TitleWord]:
 
 
 def gap_before(previous: TitleWord | None, word: TitleWord) -> str:
-    """What goes between `previous` and `word` on a line: nothing at a line's start or inside a phrase written
-    without spaces, else `joiner`'s."""
-    return "" if previous is None or word.glued else joiner(previous.text, word.text)
+    """What goes between `previous` and `word` on a line, as between caption words (`gap_between`)."""
+    return gap_between(previous.text if previous is not None else None, word.text, word.glued)
 
 
 def _advance(previous: TitleWord | None, word: TitleWord, em_pixels: int) -> int:
