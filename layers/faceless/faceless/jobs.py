@@ -61,9 +61,13 @@ class JobExistsError(InvalidRequestError):
     """A video with this id already exists."""
 
 
-def now_iso() -> str:
+def iso_time(epoch: float) -> str:
     """UTC, microseconds, `Z`: sorts as text in time order."""
-    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def now_iso() -> str:
+    return iso_time(time.time())
 
 
 def new_video_id() -> str:
@@ -380,6 +384,11 @@ def report_progress(
         from faceless.observability import logger
 
         logger.warning("progress not recorded", exc_info=True, extra={"stage": stage})
+
+
+def post_from_metadata(metadata: Any) -> PostText:
+    """What a finished video is posted with (faceless.models.Metadata): its title, description, hashtags."""
+    return PostText(title=metadata.title, description=metadata.description, hashtags=metadata.hashtags)
 
 
 def usage_from_metadata(metadata: Any) -> VideoUsage:

@@ -43,7 +43,7 @@ from faceless.media.scripts import check_captions_drawable
 from faceless.planning import make_plan
 from faceless.providers.base import ImageRequest, SpeechRequest
 from faceless.store import BlobStore, get_json, put_json
-from faceless.jobs import PostText, media_percent, report_progress, usage_from_metadata
+from faceless.jobs import media_percent, post_from_metadata, report_progress, usage_from_metadata
 from faceless.observability import record_video_failed, record_video_succeeded
 
 # --------------------------------------------------------------------------- state inputs
@@ -510,7 +510,7 @@ def finalize(event: FinalizeInput, services: Services) -> JobResult:
     put_json(store, metadata_key, metadata.model_dump(mode="json"))
     usage = usage_from_metadata(metadata)
     if services.jobs is not None:
-        post = PostText(title=metadata.title, description=metadata.description, hashtags=metadata.hashtags)
+        post = post_from_metadata(metadata)
         services.jobs.succeed(job.tenant_id, job.job_id, metadata.outputs, usage, cost.total_usd, post)
     record_video_succeeded(
         prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens, images=usage.images,
@@ -583,5 +583,6 @@ def readable_cause(cause: str) -> str:
 
 
 def read_status(services: Services, tenant_id: str, job_id: str) -> JobStatus:
+    """What `write_status` last wrote for the job (BlobNotFoundError if nothing)."""
     return JobStatus.model_validate(get_json(services.store, f"{job_prefix(tenant_id, job_id)}/status.json"))
 

@@ -16,7 +16,7 @@ from faceless.batch.steps import batch_spec, final_status, start_batch, video_ro
 from faceless.bootstrap import Services
 from faceless.errors import BlobNotFoundError, InvalidManifestError
 from faceless.models import JobStatus, JobStatusName
-from faceless.pipeline import job_prefix, mark_interrupted
+from faceless.pipeline import mark_interrupted, read_status
 from faceless.runner.embedded import EmbeddedRunner, ExecutionResult, Invocation
 from faceless.runner.progress import ProgressTracker, Snapshot
 from faceless.store import get_json
@@ -101,13 +101,6 @@ class BatchProgress:
         return tracker.snapshot() if tracker is not None else None
 
 
-def _video_status(services: Services, tenant_id: str, video_id: str) -> JobStatus | None:
-    try:
-        return JobStatus.model_validate(get_json(services.store, f"{job_prefix(tenant_id, video_id)}/status.json"))
-    except BlobNotFoundError:
-        return None
-
-
 def record_batch_interruption(manifest: BatchObject, services: Services, progress: BatchProgress) -> BatchReport | None:
     """The report of a batch the user stopped (Ctrl-C): each video made, or failed, as the batch's Report
     step writes it; a video being made is failed, Interrupted, where it had got to (its status.json
@@ -124,7 +117,10 @@ def record_batch_interruption(manifest: BatchObject, services: Services, progres
         if row.status is not RowStatus.pending or row.video_id is None:
             rows.append(row)
             continue
-        status = _video_status(services, first.tenant_id, row.video_id)
+        try:
+            status: JobStatus | None = read_status(services, first.tenant_id, row.video_id)
+        except BlobNotFoundError:
+            status = None
         if status is not None and status.status in (JobStatusName.succeeded, JobStatusName.failed):
             error = status.error.error if status.error else None
             outcome = RowOutcome(row=row.row, video_id=row.video_id, status=RowStatus(status.status.value), error=error)

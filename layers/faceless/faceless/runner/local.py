@@ -5,15 +5,13 @@ from __future__ import annotations
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
-
 from pydantic import ValidationError
 
 from faceless.bootstrap import Services
 from faceless.errors import BlobNotFoundError
-from faceless.jobs import JobExistsError, JobRecord, usage_from_metadata
-from faceless.models import JobInput, JobResult, JobStatus, JobStatusName, Metadata, VideoRequest
-from faceless.pipeline import job_prefix, mark_interrupted
+from faceless.jobs import JobExistsError, JobRecord, iso_time, post_from_metadata, usage_from_metadata
+from faceless.models import JobInput, JobResult, JobStatusName, Metadata, VideoRequest
+from faceless.pipeline import job_prefix, mark_interrupted, read_status
 from faceless.runner.embedded import EmbeddedRunner, ExecutionResult
 from faceless.store import get_json
 
@@ -69,10 +67,6 @@ def record_interruption(services: Services, job_id: str, stage: str, percent: in
 # --------------------------------------------------------------------------- the folder's videos, for a server
 
 
-def _iso(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
-
-
 def recorded_video(services: Services, tenant_id: str, video_id: str) -> JobRecord | None:
     """What the blob folder says about a video (its request, status, timings and, once made, metadata)
     as a jobs-table record, or None if it has no request or status there. A video the folder says is
@@ -81,7 +75,7 @@ def recorded_video(services: Services, tenant_id: str, video_id: str) -> JobReco
     prefix = job_prefix(tenant_id, video_id)
     store = services.store
     try:
-        status = JobStatus.model_validate(get_json(store, f"{prefix}/status.json"))
+        status = read_status(services, tenant_id, video_id)
         request = VideoRequest.model_validate(get_json(store, f"{prefix}/request.json"))
         timings = [get_json(store, key) for key in store.list(f"{prefix}/journal/timings")]
     except (BlobNotFoundError, ValidationError, ValueError):
@@ -93,15 +87,16 @@ def recorded_video(services: Services, tenant_id: str, video_id: str) -> JobReco
         request=request, error=status.error,
     )  # fmt: skip
     if started:
-        record.created_at = _iso(min(started))
-        record.updated_at = _iso(max(ended or started))
+        record.created_at = iso_time(min(started))
+        record.updated_at = iso_time(max(ended or started))
     if status.status is JobStatusName.succeeded:
         try:
             metadata = Metadata.model_validate(get_json(store, f"{prefix}/metadata.json"))
         except (BlobNotFoundError, ValidationError, ValueError):
             return None
+        post = post_from_metadata(metadata)
         record.outputs, record.usage, record.cost_usd = metadata.outputs, usage_from_metadata(metadata), metadata.cost.total_usd
-        record.title, record.description, record.hashtags = metadata.title, metadata.description, metadata.hashtags
+        record.title, record.description, record.hashtags = post.title, post.description, post.hashtags
     elif status.status in (JobStatusName.queued, JobStatusName.running):
         cause = "the server stopped while it was being made"
         record.error = mark_interrupted(services, video_id, tenant_id, cause, status.progress)
@@ -116,7 +111,7 @@ def recover_videos(services: Services, tenant_id: str) -> int:
     if services.jobs is None:
         return 0
     recovered = 0
-    for key in services.store.list(f"jobs/{tenant_id}"):
+    for key in services.store.list(job_prefix(tenant_id, "")):
         parts = key.split("/")
         if len(parts) != 4 or parts[3] != "status.json":
             continue
