@@ -231,8 +231,9 @@ class _Stems:
         folded = word.lower()
         return self._stemmer.stemWord(folded) if self._stemmer is not None else folded
 
-    def is_common(self, word: str) -> bool:
-        return word.lower() in self.stop_words or self.of(word) in self._stopped
+    def is_common(self, word: str, stem: str) -> bool:
+        """`stem`: `self.of(word)`, which the caller has already."""
+        return word.lower() in self.stop_words or stem in self._stopped
 
 
 @functools.lru_cache(maxsize=64)
@@ -243,11 +244,14 @@ def _stems_for(language: str) -> _Stems:
 def _content_words(text: str, language: str, min_length: int) -> list[tuple[str, str]]:
     """(word, stem) of the words that may name a subject: not common, not a number, long enough."""
     stems = _stems_for(language)
-    return [
-        (word, stems.of(word)) for word in words_of(text)
-        if reading_length(word) >= min_length and not word.isdigit() and not is_japanese_grammar(word)
-        and not stems.is_common(word)
-    ]  # fmt: skip
+    found = []
+    for word in words_of(text):
+        if reading_length(word) < min_length or word.isdigit() or is_japanese_grammar(word):
+            continue
+        stem = stems.of(word)
+        if not stems.is_common(word, stem):
+            found.append((word, stem))
+    return found
 
 
 def salient_words(text: str, limit: int | None = None, language: str = "en") -> list[str]:
