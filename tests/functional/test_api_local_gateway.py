@@ -130,8 +130,100 @@ def test_a_server_started_on_a_folder_answers_for_the_videos_already_in_it(tmp_p
         # AND the one it was making is failed, Interrupted, not "running" forever, in its folder too
         status, view = call(server, "GET", "/videos/20261101-110000-bbbbbbbbbbbb")
         assert (view["status"], view["error"]["error"]) == ("failed", "Interrupted")
-        assert view["error"]["cause"] == "the server stopped while it was being made"
+        assert view["error"]["cause"] == "the process making it stopped before it was made"
         assert get_json(store, "jobs/local/20261101-110000-bbbbbbbbbbbb/status.json")["status"] == "failed"
         # AND the listing has both, newest first
         listed = [video["video_id"] for video in call(server, "GET", "/videos")[1]["videos"]]
         assert listed == ["20261101-110000-bbbbbbbbbbbb", made.job_id]
+
+
+_CLAIMER = """
+import sys
+from faceless.store import LocalBlobStore
+store = LocalBlobStore(sys.argv[1])
+store.claim(sys.argv[2])
+print("claimed", flush=True)
+sys.stdin.read()  # until the test closes stdin (the run ends) or kills this process (the run dies)
+"""
+
+
+def _another_process_making(root, video_id: str):
+    """A second process claiming a video's folder, as `faceless make` does while it makes the video."""
+    import subprocess
+    import sys
+
+    process = subprocess.Popen(
+        [sys.executable, "-c", _CLAIMER, str(root), f"jobs/local/{video_id}"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert process.stdout.readline().strip() == "claimed"
+    return process
+
+
+def _wait_for(server, video_id: str, status: str) -> dict:
+    deadline = time.monotonic() + 15
+    while True:
+        view = call(server, "GET", f"/videos/{video_id}")[1]
+        if view["status"] == status or time.monotonic() > deadline:
+            return view
+        time.sleep(0.1)
+
+
+def test_a_server_follows_the_videos_another_process_is_still_making(tmp_path):
+    from faceless.models import CostBreakdown, Metadata, VideoRequest
+    from faceless.planning import make_plan
+    from faceless.settings import Settings
+    from faceless.store import LocalBlobStore, get_json, put_json
+
+    # GIVEN a folder where two videos are being made by other live processes (`faceless make`, `batch`)
+    store = LocalBlobStore(tmp_path / "blobs")
+    finishing, dying = "20261101-120000-cccccccccccc", "20261101-120500-dddddddddddd"
+    _leave_video(store, finishing, {"status": "running", "stage": "media", "progress": 40}, 1793534400.0)
+    _leave_video(store, dying, {"status": "running", "stage": "assemble", "progress": 70}, 1793534700.0)
+    maker, doomed = _another_process_making(store.root, finishing), _another_process_making(store.root, dying)
+    try:
+        # WHEN a server starts on the folder
+        with LocalServer(port=0, api_key=KEY, settings=Settings(home=tmp_path / "blobs")) as server:
+            # THEN it lists both as running where they are, not Interrupted, and leaves their folders alone
+            assert "2 video(s) already in the folder (2 still being made by another faceless process)" in server.banner()
+            for video_id, stage in ((finishing, "media"), (dying, "assemble")):
+                view = call(server, "GET", f"/videos/{video_id}")[1]
+                assert (view["status"], view["stage"]) == ("running", stage)
+                assert get_json(store, f"jobs/local/{video_id}/status.json")["status"] == "running"
+            # WHEN the first run goes on and makes its video (metadata, then the final status, then it ends)
+            put_json(store, f"jobs/local/{finishing}/status.json",
+                     {"job_id": finishing, "tenant_id": "local", "status": "running", "stage": "assemble", "progress": 80})  # fmt: skip
+            deadline = time.monotonic() + 15
+            while call(server, "GET", f"/videos/{finishing}")[1]["progress"] != 80 and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert call(server, "GET", f"/videos/{finishing}")[1]["progress"] == 80
+            request = VideoRequest(topic="Tides", duration_seconds=15)
+            made = Metadata(
+                job_id=finishing, title="Tides", description="How tides work.", hashtags=["#Tides"], request=request,
+                plan=make_plan(request, Settings()), duration_seconds=15.2, timings=[], usage=[], tokens_by_agent={},
+                images=3, images_reused=0, tts_characters=200, render_seconds=4.0,
+                cost=CostBreakdown(compute_usd=0.002, total_usd=0.002), outputs={"video": f"jobs/local/{finishing}/video.mp4"},
+            )  # fmt: skip
+            put_json(store, f"jobs/local/{finishing}/metadata.json", made.model_dump(mode="json"))
+            store.put_bytes(f"jobs/local/{finishing}/video.mp4", b"not really a video")
+            put_json(store, f"jobs/local/{finishing}/status.json",
+                     {"job_id": finishing, "tenant_id": "local", "status": "succeeded", "stage": "done", "progress": 100})  # fmt: skip
+            maker.stdin.close()
+            assert maker.wait(10) == 0
+            # THEN the server's record follows: made, with what to post it with and its cost
+            view = _wait_for(server, finishing, "succeeded")
+            assert (view["status"], view["title"], view["cost_usd"]) == ("succeeded", "Tides", 0.002)
+            assert "video.mp4" in view["outputs"]["video_url"]
+            # WHEN the other run dies (killed) before its video is made
+            doomed.kill()
+            doomed.wait(10)
+            # THEN the server marks that one failed, Interrupted, in its folder too
+            view = _wait_for(server, dying, "failed")
+            assert (view["status"], view["error"]["error"]) == ("failed", "Interrupted")
+            assert view["error"]["cause"] == "the process making it stopped before it was made"
+            assert get_json(store, f"jobs/local/{dying}/status.json")["error"]["error"] == "Interrupted"
+    finally:
+        for process in (maker, doomed):
+            if process.poll() is None:
+                process.kill()
+                process.wait()

@@ -22,15 +22,17 @@ fake_assemble = fake_assemble_handler(render_seconds=0.5)
 
 
 class Recorder:
-    """Wraps the jobs repository: every progress report, in order."""
+    """Wraps the jobs repository: every progress report, in order, and whether the video's folder was
+    claimed (as a process making it claims it) when it came."""
 
-    def __init__(self, jobs) -> None:
-        self.jobs, self.reports, self.lock = jobs, [], threading.Lock()
+    def __init__(self, jobs, store) -> None:
+        self.jobs, self.reports, self.claimed, self.lock = jobs, [], [], threading.Lock()
         real = jobs.progress
 
         def progress(tenant_id, video_id, stage, percent, request=None):
             with self.lock:
                 self.reports.append((stage, percent))
+                self.claimed.append(store.in_use(f"jobs/{tenant_id}/{video_id}"))
             return real(tenant_id, video_id, stage, percent, request)
 
         jobs.progress = progress
@@ -45,7 +47,7 @@ def machine(tmp_path):
         use_services(services)
         runner.overrides["AssembleFunction"] = fake_assemble
         try:
-            yield runner, services, Recorder(services.jobs)
+            yield runner, services, Recorder(services.jobs, services.store)
         finally:
             use_services(None)
 
@@ -71,6 +73,8 @@ def test_a_video_goes_queued_running_succeeded_with_stage_and_percent(machine):
     assert record.usage.images == run.metadata.images and record.cost_usd == run.metadata.cost.total_usd
     media = [p for s, p in recorder.reports if s == "media"]
     assert max(media) == 68  # every image and voice clip landed
+    # AND its folder was claimed from the plan on (a server starting meanwhile leaves it be), and is no more
+    assert all(recorder.claimed) and not services.store.in_use("jobs/acme/vid-1")
 
 
 def test_a_failing_video_is_marked_failed_with_its_error_and_stage(machine):
@@ -86,6 +90,8 @@ def test_a_failing_video_is_marked_failed_with_its_error_and_stage(machine):
     record = services.jobs.get("acme", "vid-2")
     assert record.status == "failed" and record.stage == "media"
     assert record.error.error == "ProviderRejectedError" and "content policy" in record.error.cause
+    # AND its folder, claimed from the plan on, is let go by the failure (a voice clip may still report after)
+    assert recorder.claimed[0] and not services.store.in_use("jobs/acme/vid-2")
 
 
 def test_a_progress_report_racing_the_failure_never_reopens_the_job(machine):

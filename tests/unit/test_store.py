@@ -34,3 +34,27 @@ def test_once_a_thread_holds_the_store_other_threads_writes_never_land(tmp_path)
     # AND the holder itself writes on
     put_json(store, "jobs/local/j1/note.json", {"ok": True})
     assert get_json(store, "jobs/local/j1/note.json") == {"ok": True}
+
+
+def test_a_claimed_folder_is_in_use_until_released_and_only_a_local_one_can_be(tmp_path):
+    from faceless.store import S3BlobStore
+
+    # GIVEN a local store, and another store on the same folder (another process's, as far as locks go)
+    store, other = LocalBlobStore(tmp_path), LocalBlobStore(tmp_path)
+    assert not other.in_use("jobs/local/j1")
+    # WHEN the first claims a video's folder, twice (a retried step)
+    store.claim("jobs/local/j1")
+    store.claim("jobs/local/j1")
+    # THEN both see it in use, and not its neighbour; the claim is kept out of the folder's listing
+    assert store.in_use("jobs/local/j1") and other.in_use("jobs/local/j1") and not other.in_use("jobs/local/j2")
+    assert store.list("jobs") == []
+    # WHEN it releases it
+    store.release("jobs/local/j1")
+    # THEN nobody sees it in use, and the other may claim it
+    assert not other.in_use("jobs/local/j1")
+    other.claim("jobs/local/j1")
+    assert store.in_use("jobs/local/j1")
+    # AND a bucket claims nothing (in the cloud the jobs table says which videos are being made)
+    bucket = S3BlobStore("b", client=object())
+    bucket.claim("jobs/local/j1")
+    assert not bucket.in_use("jobs/local/j1")

@@ -158,6 +158,8 @@ def plan_job(event: JobInput, services: Services) -> PlanOutput:
         plan=make_plan(event.request, services.settings),
     )
     with journal.timed(services.store, job, "plan"):
+        # a local folder's readers (a server starting on it) can tell this live run from an abandoned one
+        services.store.claim(job.prefix)
         put_json(services.store, job.key("request.json"), event.request.model_dump(mode="json"))
         write_status(services, JobStatus(job_id=job.job_id, tenant_id=job.tenant_id, status=JobStatusName.running, stage="plan"))
         report_progress(services.jobs, job, "plan", request=job.request)
@@ -521,6 +523,7 @@ def finalize(event: FinalizeInput, services: Services) -> JobResult:
         services,
         JobStatus(job_id=job.job_id, tenant_id=job.tenant_id, status=JobStatusName.succeeded, stage="done", progress=100),
     )
+    services.store.release(job.prefix)
     result = JobResult(job_id=job.job_id, status=JobStatusName.succeeded, outputs=outputs, metadata_key=metadata_key, cost=cost)
     if event.task_token:
         services.callbacks.succeed(event.task_token, result.model_dump(mode="json"))
@@ -557,6 +560,7 @@ def fail(event: FailInput, services: Services) -> JobResult:
         services,
         JobStatus(job_id=event.job_id, tenant_id=event.tenant_id, status=JobStatusName.failed, stage="failed", error=error),
     )
+    services.store.release(job_prefix(event.tenant_id, event.job_id))
     if event.task_token:
         services.callbacks.fail(event.task_token, error.error, error.cause)
     return JobResult(job_id=event.job_id, status=JobStatusName.failed, error=error)

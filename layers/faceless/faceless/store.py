@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import shutil
 import tempfile
 import threading
@@ -12,6 +13,11 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from faceless.errors import BlobNotFoundError
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None  # type: ignore[assignment]
 
 
 class BlobStore(Protocol):
@@ -28,6 +34,13 @@ class BlobStore(Protocol):
         ...
     def hold_writes(self) -> None:
         """From now on only the calling thread writes (see `_WriteHold`)."""
+        ...
+    def claim(self, prefix: str) -> None:
+        """This process writes under `prefix` until `release(prefix)` or until it ends, however it ends."""
+        ...
+    def release(self, prefix: str) -> None: ...
+    def in_use(self, prefix: str) -> bool:
+        """Whether a live process (this one too) has claimed `prefix`."""
         ...
 
 
@@ -63,6 +76,65 @@ class _WriteHold:
                 self._writes.notify_all()
 
 
+class _FolderClaims:
+    """Claims on a local folder's prefixes, for telling a video another process is still making (`faceless
+    make` beside `faceless serve`) from one a killed process left: a claim is an exclusive `flock` on
+    a file under `<root>/.claims/`, which the kernel lets go when its process ends, even by `kill -9`.
+    Without `fcntl` (Windows) nothing is claimed and nothing is in use: a left video is then taken for
+    an abandoned one, as before claims."""
+
+    def __init__(self, root: Path) -> None:
+        self._root = root / ".claims"
+        self._held: dict[str, Any] = {}  # prefix -> its open, locked file
+        self._lock = threading.Lock()
+
+    def _path(self, prefix: str) -> Path:
+        return self._root / f"{_safe_key(prefix)}.lock"
+
+    def claim(self, prefix: str) -> None:
+        if fcntl is None:
+            return
+        with self._lock:
+            if prefix in self._held:
+                return
+            path = self._path(prefix)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle = path.open("a+b")
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:  # another process claims it: it writes there, not this one
+                handle.close()
+                return
+            self._held[prefix] = handle
+
+    def release(self, prefix: str) -> None:
+        with self._lock:
+            handle = self._held.pop(prefix, None)
+        if handle is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(handle.name)  # before unlocking: nobody takes a lock on a file about to go
+            handle.close()
+
+    def in_use(self, prefix: str) -> bool:
+        if fcntl is None:
+            return False
+        with self._lock:
+            if prefix in self._held:
+                return True
+        try:
+            handle = self._path(prefix).open("rb")
+        except OSError:  # no such claim, ever or any more
+            return False
+        with handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            except OSError:
+                return False
+        return False
+
+
 def put_json(store: BlobStore, key: str, value: Any) -> str:
     return store.put_bytes(key, json.dumps(value, indent=2, ensure_ascii=False).encode(), "application/json")
 
@@ -82,6 +154,7 @@ class LocalBlobStore(_WriteHold):
     def __init__(self, root: Path) -> None:
         super().__init__()
         self.root = Path(root).resolve()
+        self._claims = _FolderClaims(self.root)
 
     def _path(self, key: str) -> Path:
         return self.root / _safe_key(key)
@@ -129,6 +202,15 @@ class LocalBlobStore(_WriteHold):
 
     def describe(self, key: str) -> str:
         return str(self._path(key))
+
+    def claim(self, prefix: str) -> None:
+        self._claims.claim(prefix)
+
+    def release(self, prefix: str) -> None:
+        self._claims.release(prefix)
+
+    def in_use(self, prefix: str) -> bool:
+        return self._claims.in_use(prefix)
 
 
 class S3BlobStore(_WriteHold):
@@ -181,3 +263,13 @@ class S3BlobStore(_WriteHold):
 
     def describe(self, key: str) -> str:
         return f"s3://{self.bucket}/{_safe_key(key)}"
+
+    # in the cloud the jobs table says which videos are being made: the bucket needs no claims
+    def claim(self, prefix: str) -> None:
+        pass
+
+    def release(self, prefix: str) -> None:
+        pass
+
+    def in_use(self, prefix: str) -> bool:
+        return False

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pydantic import ValidationError
 
 from faceless.bootstrap import Services
 from faceless.errors import BlobNotFoundError
-from faceless.jobs import JobExistsError, JobRecord, iso_time, post_from_metadata, usage_from_metadata
+from faceless.jobs import JobExistsError, JobRecord, PostText, iso_time, post_from_metadata, usage_from_metadata
 from faceless.models import JobInput, JobResult, JobStatusName, Metadata, VideoRequest
 from faceless.pipeline import job_prefix, mark_interrupted, read_status
 from faceless.runner.embedded import EmbeddedRunner, ExecutionResult
@@ -70,12 +70,17 @@ def record_interruption(services: Services, job_id: str, stage: str, percent: in
 def recorded_video(services: Services, tenant_id: str, video_id: str) -> JobRecord | None:
     """What the blob folder says about a video (its request, status, timings and, once made, metadata)
     as a jobs-table record, or None if it has no request or status there. A video the folder says is
-    still being made was abandoned by a server that stopped: it is marked failed, Interrupted (its
-    status.json too)."""
+    still being made is either being made by another live process (`faceless make`, `batch`, another
+    server: it claims the folder), and stays running, or was abandoned by one that stopped: it is
+    marked failed, Interrupted (its status.json too)."""
     prefix = job_prefix(tenant_id, video_id)
     store = services.store
     try:
         status = read_status(services, tenant_id, video_id)
+        being_made = status.status in (JobStatusName.queued, JobStatusName.running) and store.in_use(prefix)
+        if status.status in (JobStatusName.queued, JobStatusName.running) and not being_made:
+            # a run writes its last status before it lets go of the folder: read again, now that it has
+            status = read_status(services, tenant_id, video_id)
         request = VideoRequest.model_validate(get_json(store, f"{prefix}/request.json"))
         timings = [get_json(store, key) for key in store.list(f"{prefix}/journal/timings")]
     except (BlobNotFoundError, ValidationError, ValueError):
@@ -97,20 +102,27 @@ def recorded_video(services: Services, tenant_id: str, video_id: str) -> JobReco
         post = post_from_metadata(metadata)
         record.outputs, record.usage, record.cost_usd = metadata.outputs, usage_from_metadata(metadata), metadata.cost.total_usd
         record.title, record.description, record.hashtags = post.title, post.description, post.hashtags
-    elif status.status in (JobStatusName.queued, JobStatusName.running):
-        cause = "the server stopped while it was being made"
+    elif status.status in (JobStatusName.queued, JobStatusName.running) and not being_made:
+        cause = "the process making it stopped before it was made"
         record.error = mark_interrupted(services, video_id, tenant_id, cause, status.progress)
         record.status, record.stage = JobStatusName.failed, "failed"
     return record
 
 
-def recover_videos(services: Services, tenant_id: str) -> int:
+@dataclass
+class Recovery:
+    recovered: int = 0  # videos put in the jobs table
+    being_made: list[str] = field(default_factory=list)  # of those, the ones another live process is making
+
+
+def recover_videos(services: Services, tenant_id: str) -> Recovery:
     """Put the videos already in the blob folder (made by an earlier `faceless serve` or by `faceless
     make`) in the jobs table a server starts with empty, so that GET /videos and /videos/{id} still
-    answer for them after a restart. Returns how many it put there."""
+    answer for them after a restart. The ones another process is still making are listed, for the
+    server to follow (`follow_video`)."""
+    recovery = Recovery()
     if services.jobs is None:
-        return 0
-    recovered = 0
+        return recovery
     for key in services.store.list(job_prefix(tenant_id, "")):
         parts = key.split("/")
         if len(parts) != 4 or parts[3] != "status.json":
@@ -122,5 +134,25 @@ def recover_videos(services: Services, tenant_id: str) -> int:
             services.jobs.create(record)
         except JobExistsError:
             continue
-        recovered += 1
-    return recovered
+        recovery.recovered += 1
+        if record.status in (JobStatusName.queued, JobStatusName.running):
+            recovery.being_made.append(record.video_id)
+    return recovery
+
+
+def follow_video(services: Services, tenant_id: str, video_id: str) -> bool:
+    """Bring the jobs table's record of a video another process is making up to date with its folder
+    (stage and percent; outputs once made; the error if it failed or its process died). True once it
+    has ended, made or not."""
+    record = recorded_video(services, tenant_id, video_id)
+    if record is None or services.jobs is None:
+        return True
+    if record.status is JobStatusName.succeeded and record.usage is not None:
+        post = PostText(title=record.title, description=record.description, hashtags=record.hashtags)
+        services.jobs.succeed(tenant_id, video_id, record.outputs, record.usage, record.cost_usd or 0.0, post)
+        return True
+    if record.status is JobStatusName.failed and record.error is not None:
+        services.jobs.fail(tenant_id, video_id, record.error)
+        return True
+    services.jobs.progress(tenant_id, video_id, record.stage, record.progress)
+    return False

@@ -33,6 +33,7 @@ from faceless.runner.project import ACCOUNT, REGION, find_project_root, load_tem
 MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 API_ID = "local"
 LOCAL_TENANT = "local"
+FOLLOW_SECONDS = 1.0  # how often the videos another process is making are read again from the folder
 
 
 # --------------------------------------------------------------------------- routes from the template
@@ -353,6 +354,9 @@ class LocalServer:
         self._runner: Any = None
         self._httpd: ThreadingHTTPServer | None = None
         self.recovered = 0  # videos found in the folder at start (an earlier server's, `faceless make`'s)
+        self.being_made_elsewhere: list[str] = []  # of those, the ones another live process is making
+        self._followed = threading.Event()  # set when the server closes: stop following them
+        self._follower: threading.Thread | None = None
 
     def log(self, line: str) -> None:
         if self._log is not None:
@@ -389,7 +393,11 @@ class LocalServer:
             self.context.tenants.create(LOCAL_TENANT, tenant_id=LOCAL_TENANT, api_key=self.api_key)
             from faceless.runner.local import recover_videos
 
-            self.recovered = recover_videos(self.services, LOCAL_TENANT)  # its tables start empty; the folder does not
+            recovery = recover_videos(self.services, LOCAL_TENANT)  # its tables start empty; the folder does not
+            self.recovered, self.being_made_elsewhere = recovery.recovered, recovery.being_made
+            if self.being_made_elsewhere:
+                self._follower = threading.Thread(target=self._follow, daemon=True, name="faceless-follow")
+                self._follower.start()
             self.store = self.services.store
             self.signer = self.context.urls
             self.gateway = LocalGateway(self._runner, spec)
@@ -442,10 +450,26 @@ class LocalServer:
             cause = f"the server stopped while it was being made ({stage}, {percent}%)"
             mark_interrupted(self.services, video_id, LOCAL_TENANT, cause, percent)
 
+    def _follow(self) -> None:
+        """Keep the table's records of the videos another process is making (`faceless make` or `batch` on
+        the same folder) as their folders say, until each has ended or the server closes."""
+        from faceless.runner.local import follow_video
+
+        following = list(self.being_made_elsewhere)
+        while following and not self._followed.wait(FOLLOW_SECONDS):
+            try:
+                following = [v for v in following if not follow_video(self.services, LOCAL_TENANT, v)]
+            except Exception as exc:  # noqa: BLE001 - a half-written folder: try again next time
+                self.log(f"following the videos made elsewhere: {exc}")
+
     def close(self) -> None:
         from faceless.api.context import use_api_context
         from faceless.bootstrap import use_services
 
+        self._followed.set()
+        if self._follower is not None:
+            self._follower.join(timeout=5)
+            self._follower = None
         if self._httpd is not None:
             if self._thread is not None:
                 self._httpd.shutdown()
@@ -480,7 +504,9 @@ class LocalServer:
             "Ctrl-C stops the server.",
         ]
         if self.recovered:
-            lines.insert(2, f"{self.recovered} video(s) already in the folder: GET /videos lists them")
+            elsewhere = len(self.being_made_elsewhere)
+            being_made = f" ({elsewhere} still being made by another faceless process)" if elsewhere else ""
+            lines.insert(2, f"{self.recovered} video(s) already in the folder{being_made}: GET /videos lists them")
         if self.host not in ("127.0.0.1", "localhost", "::1"):
             lines.insert(1, f"WARNING: listening on {self.host}, not only on this machine's loopback")
         return "\n".join(lines) + "\n"
