@@ -130,7 +130,7 @@ def test_a_server_started_on_a_folder_answers_for_the_videos_already_in_it(tmp_p
         # AND the one it was making is failed, Interrupted, not "running" forever, in its folder too
         status, view = call(server, "GET", "/videos/20261101-110000-bbbbbbbbbbbb")
         assert (view["status"], view["error"]["error"]) == ("failed", "Interrupted")
-        assert view["error"]["cause"] == "the process making it stopped before it was made"
+        assert view["error"]["cause"] == "the process making it stopped before it was made (plan, 0%)"
         assert get_json(store, "jobs/local/20261101-110000-bbbbbbbbbbbb/status.json")["status"] == "failed"
         # AND the listing has both, newest first
         listed = [video["video_id"] for video in call(server, "GET", "/videos")[1]["videos"]]
@@ -190,13 +190,15 @@ def test_a_server_follows_the_videos_another_process_is_still_making(tmp_path):
                 view = call(server, "GET", f"/videos/{video_id}")[1]
                 assert (view["status"], view["stage"]) == ("running", stage)
                 assert get_json(store, f"jobs/local/{video_id}/status.json")["status"] == "running"
-            # WHEN the first run goes on and makes its video (metadata, then the final status, then it ends)
-            put_json(store, f"jobs/local/{finishing}/status.json",
-                     {"job_id": finishing, "tenant_id": "local", "status": "running", "stage": "assemble", "progress": 80})  # fmt: skip
+            # WHEN the first run goes on (it notes its stage and percent in progress.json as it goes)
+            put_json(store, f"jobs/local/{finishing}/progress.json", {"stage": "assemble", "progress": 80})
+            # THEN the server's record follows it
             deadline = time.monotonic() + 15
             while call(server, "GET", f"/videos/{finishing}")[1]["progress"] != 80 and time.monotonic() < deadline:
                 time.sleep(0.1)
-            assert call(server, "GET", f"/videos/{finishing}")[1]["progress"] == 80
+            view = call(server, "GET", f"/videos/{finishing}")[1]
+            assert (view["status"], view["stage"], view["progress"]) == ("running", "assemble", 80)
+            # WHEN it makes its video (metadata, then the final status, then it ends)
             request = VideoRequest(topic="Tides", duration_seconds=15)
             made = Metadata(
                 job_id=finishing, title="Tides", description="How tides work.", hashtags=["#Tides"], request=request,
@@ -214,13 +216,14 @@ def test_a_server_follows_the_videos_another_process_is_still_making(tmp_path):
             view = _wait_for(server, finishing, "succeeded")
             assert (view["status"], view["title"], view["cost_usd"]) == ("succeeded", "Tides", 0.002)
             assert "video.mp4" in view["outputs"]["video_url"]
-            # WHEN the other run dies (killed) before its video is made
+            # WHEN the other run, having got a little further, dies (killed) before its video is made
+            put_json(store, f"jobs/local/{dying}/progress.json", {"stage": "assemble", "progress": 75})
             doomed.kill()
             doomed.wait(10)
             # THEN the server marks that one failed, Interrupted, in its folder too
             view = _wait_for(server, dying, "failed")
             assert (view["status"], view["error"]["error"]) == ("failed", "Interrupted")
-            assert view["error"]["cause"] == "the process making it stopped before it was made"
+            assert view["error"]["cause"] == "the process making it stopped before it was made (assemble, 75%)"
             assert get_json(store, f"jobs/local/{dying}/status.json")["error"]["error"] == "Interrupted"
     finally:
         for process in (maker, doomed):

@@ -16,6 +16,7 @@ from faceless.models import VideoRequest
 from faceless.runner.embedded import EmbeddedRunner
 from faceless.runner.local import make_video
 from faceless.settings import Settings
+from faceless.store import get_json
 from tests.fakes.render import fake_assemble_handler
 
 fake_assemble = fake_assemble_handler(render_seconds=0.5)
@@ -75,6 +76,8 @@ def test_a_video_goes_queued_running_succeeded_with_stage_and_percent(machine):
     assert max(media) == 68  # every image and voice clip landed
     # AND its folder was claimed from the plan on (a server starting meanwhile leaves it be), and is no more
     assert all(recorder.claimed) and not services.store.in_use("jobs/acme/vid-1")
+    # AND the folder has the last stage noted as it went, for a server reading it (status.json: start and end only)
+    assert get_json(services.store, "jobs/acme/vid-1/progress.json") == {"stage": "finalize", "progress": 97}
 
 
 def test_a_failing_video_is_marked_failed_with_its_error_and_stage(machine):

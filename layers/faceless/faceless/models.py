@@ -346,6 +346,13 @@ class JobStatus(Contract):
     error: JobError | None = None
 
 
+class JobProgress(Contract):
+    """A locally made job's stage and percent, noted in its folder as it goes (progress.json)."""
+
+    stage: str
+    progress: int = Field(ge=0, le=100)
+
+
 class Metadata(Contract):
     job_id: str
     title: str

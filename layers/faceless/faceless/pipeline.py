@@ -8,7 +8,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 
 from faceless import journal
 from faceless.agents import bible as bible_agent
@@ -16,7 +16,7 @@ from faceless.agents import context as context_agent
 from faceless.agents import director, refine, storyteller
 from faceless.billing.prices import estimate_cost
 from faceless.bootstrap import Services
-from faceless.errors import InvalidRequestError
+from faceless.errors import BlobNotFoundError, InvalidRequestError
 from faceless.models import (
     ClipAsset,
     Context,
@@ -25,6 +25,7 @@ from faceless.models import (
     ImageAsset,
     JobError,
     JobInput,
+    JobProgress,
     JobResult,
     JobSpec,
     JobStatus,
@@ -36,6 +37,7 @@ from faceless.models import (
     Script,
     Segment,
     SegmentMedia,
+    VideoRequest,
     VisualBible,
     VoiceAsset,
 )
@@ -43,8 +45,8 @@ from faceless.media.scripts import check_captions_drawable
 from faceless.planning import make_plan
 from faceless.providers.base import ImageRequest, SpeechRequest
 from faceless.store import BlobStore, get_json, put_json
-from faceless.jobs import media_percent, post_from_metadata, report_progress, usage_from_metadata
-from faceless.observability import record_video_failed, record_video_succeeded
+from faceless.jobs import STAGE_PERCENT, media_percent, post_from_metadata, report_progress, usage_from_metadata
+from faceless.observability import logger, record_video_failed, record_video_succeeded
 
 # --------------------------------------------------------------------------- state inputs
 
@@ -130,6 +132,9 @@ class FailInput(Contract):
 # --------------------------------------------------------------------------- steps
 
 
+PROGRESS_FILE = "progress.json"  # a locally made job's stage and percent, beside status.json (see _progress)
+
+
 def job_prefix(tenant_id: str, job_id: str) -> str:
     return f"jobs/{tenant_id}/{job_id}"
 
@@ -162,7 +167,7 @@ def plan_job(event: JobInput, services: Services) -> PlanOutput:
         services.store.claim(job.prefix)
         put_json(services.store, job.key("request.json"), event.request.model_dump(mode="json"))
         write_status(services, JobStatus(job_id=job.job_id, tenant_id=job.tenant_id, status=JobStatusName.running, stage="plan"))
-        report_progress(services.jobs, job, "plan", request=job.request)
+        _progress(services, job, "plan", request=job.request)
         # a language or voice the speech provider lacks fails here, before any model is paid for
         services.speech.check_voice(job.request.language, job.request.voice)
         # and so does text whose captions no shipped face can draw (they would be boxes)
@@ -172,7 +177,7 @@ def plan_job(event: JobInput, services: Services) -> PlanOutput:
 
 
 def write_script(event: JobStepInput, services: Services) -> Script:
-    report_progress(services.jobs, event.job, "script")
+    _progress(services, event.job, "script")
     with journal.timed(services.store, event.job, "script"):
         script, usages = storyteller.write_script(services.llm, event.job.request, event.job.plan)
         journal.record_usage(services.store, event.job, "storyteller", usages)
@@ -180,7 +185,7 @@ def write_script(event: JobStepInput, services: Services) -> Script:
 
 
 def write_bible(event: ScriptStepInput, services: Services) -> VisualBible:
-    report_progress(services.jobs, event.job, "bible")
+    _progress(services, event.job, "bible")
     with journal.timed(services.store, event.job, "bible"):
         bible, usages = bible_agent.write_bible(services.llm, event.script, event.job.plan)
         journal.record_usage(services.store, event.job, "bible", usages)
@@ -188,7 +193,7 @@ def write_bible(event: ScriptStepInput, services: Services) -> VisualBible:
 
 
 def analyse_context(event: ScriptStepInput, services: Services) -> Context:
-    report_progress(services.jobs, event.job, "analyse")
+    _progress(services, event.job, "analyse")
     with journal.timed(services.store, event.job, "context"):
         context, usages = context_agent.analyse_context(services.llm, event.script, event.job.plan)
         journal.record_usage(services.store, event.job, "context", usages)
@@ -196,7 +201,7 @@ def analyse_context(event: ScriptStepInput, services: Services) -> Context:
 
 
 def direct(event: DirectInput, services: Services) -> Direction:
-    report_progress(services.jobs, event.job, "analyse")
+    _progress(services, event.job, "analyse")
     with journal.timed(services.store, event.job, "direct"):
         segments, usages = director.direct(services.llm, event.script, event.job.plan, event.job.request, event.bible)
         journal.record_usage(services.store, event.job, "director", usages)
@@ -204,7 +209,7 @@ def direct(event: DirectInput, services: Services) -> Direction:
 
 
 def refine_segments(event: RefineInput, services: Services) -> Direction:
-    report_progress(services.jobs, event.job, "refine")
+    _progress(services, event.job, "refine")
     with journal.timed(services.store, event.job, "refine"):
         segments, usages = refine.refine(
             services.llm, event.segments, event.context, event.bible, event.job.request, event.job.plan
@@ -290,7 +295,7 @@ def make_voice(event: SegmentStepInput, services: Services) -> VoiceAsset:
 
 def make_music(event: JobStepInput, services: Services) -> MusicAsset:
     job = event.job
-    report_progress(services.jobs, job, "media")
+    _progress(services, job, "media")
     if job.plan.music_mood is None:
         return MusicAsset()
     with journal.timed(services.store, job, "music"):
@@ -308,7 +313,7 @@ def assemble(event: AssembleInput, services: Services) -> Outputs:
     from faceless.media.assemble import assemble as render
 
     job, store = event.job, services.store
-    report_progress(services.jobs, job, "assemble")
+    _progress(services, job, "assemble")
     with journal.timed(store, job, "assemble"):
         media = _ordered_media(event.media, event.segments)
         started = time.monotonic()
@@ -376,7 +381,7 @@ def finish_step(event: FinishInput, services: Services) -> Outputs:
     from faceless.media.assemble import FinishSegment, FinishSpec, finish
 
     job, store = event.job, services.store
-    report_progress(services.jobs, job, "assemble")
+    _progress(services, job, "assemble")
     with journal.timed(store, job, "assemble"):
         media = _ordered_media(event.media, event.segments)
         clips = {clip.index: clip for clip in event.clips}
@@ -468,7 +473,7 @@ def _publish(services: Services, job: JobSpec, script: Script, segments: list[Se
 
 def finalize(event: FinalizeInput, services: Services) -> JobResult:
     job, store = event.job, services.store
-    report_progress(services.jobs, job, "finalize")
+    _progress(services, job, "finalize")
     with journal.timed(store, job, "finalize"):
         usages = journal.collect_usage(store, job)
         drawn = [m.image for m in event.media if m.image.reused_from is None]
@@ -566,11 +571,24 @@ def fail(event: FailInput, services: Services) -> JobResult:
     return JobResult(job_id=event.job_id, status=JobStatusName.failed, error=error)
 
 
+def _progress(services: Services, job: JobSpec, stage: str, percent: int | None = None, request: VideoRequest | None = None) -> None:
+    """The job's stage and percent: to the jobs table and, when a local process claims the job's folder,
+    to its progress.json too (status.json says only running until the end), for a server reading the
+    folder, which has no jobs table of this run's to ask. Best effort, both."""
+    percent = STAGE_PERCENT.get(stage, 0) if percent is None else percent
+    report_progress(services.jobs, job, stage, percent, request)
+    if services.store.in_use(job.prefix):
+        try:
+            put_json(services.store, job.key(PROGRESS_FILE), JobProgress(stage=stage, progress=percent).model_dump(mode="json"))
+        except Exception:  # noqa: BLE001 - a progress note never fails a step
+            logger.warning("progress not noted in the folder", exc_info=True, extra={"stage": stage})
+
+
 def _media_progress(services: Services, job: JobSpec) -> None:
     """Images and voice clips landed so far, as a percent of the media stage."""
-    if services.jobs is not None:
+    if services.jobs is not None or services.store.in_use(job.prefix):
         done = len(services.store.list(job.key("images"))) + len(services.store.list(job.key("voice")))
-        report_progress(services.jobs, job, "media", media_percent(done, 2 * job.plan.segment_count))
+        _progress(services, job, "media", media_percent(done, 2 * job.plan.segment_count))
 
 
 def readable_cause(cause: str) -> str:
@@ -589,4 +607,12 @@ def readable_cause(cause: str) -> str:
 def read_status(services: Services, tenant_id: str, job_id: str) -> JobStatus:
     """What `write_status` last wrote for the job (BlobNotFoundError if nothing)."""
     return JobStatus.model_validate(get_json(services.store, f"{job_prefix(tenant_id, job_id)}/status.json"))
+
+
+def read_progress(services: Services, tenant_id: str, job_id: str) -> JobProgress | None:
+    """What `_progress` last noted in the job's folder, or None (nothing noted, or half a file)."""
+    try:
+        return JobProgress.model_validate(get_json(services.store, f"{job_prefix(tenant_id, job_id)}/{PROGRESS_FILE}"))
+    except (BlobNotFoundError, ValidationError, ValueError):
+        return None
 

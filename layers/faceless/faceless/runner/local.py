@@ -11,7 +11,7 @@ from faceless.bootstrap import Services
 from faceless.errors import BlobNotFoundError
 from faceless.jobs import JobExistsError, JobRecord, PostText, iso_time, post_from_metadata, usage_from_metadata
 from faceless.models import JobInput, JobResult, JobStatusName, Metadata, VideoRequest
-from faceless.pipeline import job_prefix, mark_interrupted, read_status
+from faceless.pipeline import job_prefix, mark_interrupted, read_progress, read_status
 from faceless.runner.embedded import EmbeddedRunner, ExecutionResult
 from faceless.store import get_json
 
@@ -81,6 +81,10 @@ def recorded_video(services: Services, tenant_id: str, video_id: str) -> JobReco
         if status.status in (JobStatusName.queued, JobStatusName.running) and not being_made:
             # a run writes its last status before it lets go of the folder: read again, now that it has
             status = read_status(services, tenant_id, video_id)
+        if status.status in (JobStatusName.queued, JobStatusName.running):  # status.json says no more till the end
+            noted = read_progress(services, tenant_id, video_id)
+            if noted is not None and noted.progress >= status.progress:
+                status = status.model_copy(update={"stage": noted.stage, "progress": noted.progress})
         request = VideoRequest.model_validate(get_json(store, f"{prefix}/request.json"))
         timings = [get_json(store, key) for key in store.list(f"{prefix}/journal/timings")]
     except (BlobNotFoundError, ValidationError, ValueError):
@@ -103,7 +107,7 @@ def recorded_video(services: Services, tenant_id: str, video_id: str) -> JobReco
         record.outputs, record.usage, record.cost_usd = metadata.outputs, usage_from_metadata(metadata), metadata.cost.total_usd
         record.title, record.description, record.hashtags = post.title, post.description, post.hashtags
     elif status.status in (JobStatusName.queued, JobStatusName.running) and not being_made:
-        cause = "the process making it stopped before it was made"
+        cause = f"the process making it stopped before it was made ({status.stage}, {status.progress}%)"
         record.error = mark_interrupted(services, video_id, tenant_id, cause, status.progress)
         record.status, record.stage = JobStatusName.failed, "failed"
     return record
