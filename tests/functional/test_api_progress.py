@@ -76,8 +76,8 @@ def test_a_video_goes_queued_running_succeeded_with_stage_and_percent(machine):
     assert max(media) == 68  # every image and voice clip landed
     # AND its folder was claimed from the plan on (a server starting meanwhile leaves it be), and is no more
     assert all(recorder.claimed) and not services.store.in_use("jobs/acme/vid-1")
-    # AND the folder has the last stage noted as it went, for a server reading it (status.json: start and end only)
-    assert get_json(services.store, "jobs/acme/vid-1/progress.json") == {"stage": "finalize", "progress": 97}
+    # AND the folder's progress, noted as it went for a server reading it (status.json: start and end only), ends done
+    assert get_json(services.store, "jobs/acme/vid-1/progress.json") == {"stage": "done", "progress": 100}
 
 
 def test_a_failing_video_is_marked_failed_with_its_error_and_stage(machine):
@@ -95,6 +95,8 @@ def test_a_failing_video_is_marked_failed_with_its_error_and_stage(machine):
     assert record.error.error == "ProviderRejectedError" and "content policy" in record.error.cause
     # AND its folder, claimed from the plan on, is let go by the failure (a voice clip may still report after)
     assert recorder.claimed[0] and not services.store.in_use("jobs/acme/vid-2")
+    # AND its folder's progress says where it failed
+    assert get_json(services.store, "jobs/acme/vid-2/progress.json")["stage"] == "media"
 
 
 def test_a_progress_report_racing_the_failure_never_reopens_the_job(machine):

@@ -528,6 +528,7 @@ def finalize(event: FinalizeInput, services: Services) -> JobResult:
         services,
         JobStatus(job_id=job.job_id, tenant_id=job.tenant_id, status=JobStatusName.succeeded, stage="done", progress=100),
     )
+    _note_progress(services, job, "done", 100)  # a made video's folder says so everywhere (a failed one keeps where it failed)
     services.store.release(job.prefix)
     result = JobResult(job_id=job.job_id, status=JobStatusName.succeeded, outputs=outputs, metadata_key=metadata_key, cost=cost)
     if event.task_token:
@@ -577,6 +578,11 @@ def _progress(services: Services, job: JobSpec, stage: str, percent: int | None 
     folder, which has no jobs table of this run's to ask. Best effort, both."""
     percent = STAGE_PERCENT.get(stage, 0) if percent is None else percent
     report_progress(services.jobs, job, stage, percent, request)
+    _note_progress(services, job, stage, percent)
+
+
+def _note_progress(services: Services, job: JobSpec, stage: str, percent: int) -> None:
+    """progress.json, in a folder a local process claims (see `_progress`)."""
     if services.store.in_use(job.prefix):
         try:
             put_json(services.store, job.key(PROGRESS_FILE), JobProgress(stage=stage, progress=percent).model_dump(mode="json"))
