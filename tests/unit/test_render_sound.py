@@ -191,3 +191,29 @@ def test_a_pass_without_an_ebur128_summary_is_a_render_error_naming_the_step():
     with pytest.raises(RenderError, match="no ebur128 summary"):
         _parse_ebur128(without_peak, "mixing the sound track")
     assert _parse_integrated(without_peak, "limiting") == -16.4
+
+
+def test_a_mix_that_needs_the_limiter_is_limited_once_oversampled_and_lands_on_the_target(tmp_path, monkeypatch):
+    from faceless.media import audio
+
+    # GIVEN a quiet voice with full-scale clicks (its gain to -14 LUFS needs the limiter), and every ffmpeg pass watched
+    t = np.arange(round(6.0 * RATE)) / RATE
+    voice = speech_like(t, (0.5, 5.5), 0.03)
+    for start in (1.0, 2.5, 4.0):
+        voice[int(start * RATE) : int(start * RATE) + 3] = [0.99, -0.99, 0.99]
+    passes = []
+    real_run = audio.run_ffmpeg
+    monkeypatch.setattr(audio, "run_ffmpeg", lambda args, **kw: passes.append(" ".join(args)) or real_run(args, **kw))
+    # WHEN its sound track is made
+    narration = write_wav(tmp_path / "voice.wav", voice, RATE)
+    track = audio.render_soundtrack(narration, None, 6 * 48000, tmp_path / "track.m4a")
+    # THEN the 4x oversampled limiter runs once, in the encoding pass; the loss is measured at the sample rate
+    oversampling = [p for p in passes if f"aresample={4 * 48000}" in p]
+    assert len(oversampling) == 1 and "-c:a aac" in oversampling[0]
+    assert any("alimiter" in p and "ebur128" in p and "aresample" not in p for p in passes)
+    # AND the result sits on the target, its peaks held
+    loudness = measure_loudness(track)
+    assert loudness.integrated_lufs == pytest.approx(-14.0, abs=0.5)
+    assert loudness.true_peak_dbtp <= -1.0
+    # AND no scratch file is left beside it
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["track.m4a", "voice.wav"]
