@@ -5,9 +5,9 @@
 2. music (optional): looped, trimmed to the video, faded in and out, set MUSIC_BELOW_VOICE_DB under
    the voice, and ducked under speech by `sidechaincompress` keyed on the narration (the key is
    boosted and soft-clipped, so the dip is the same ~13 dB for a loud or a soft voice);
-3. the mix normalised in two passes (measure with `ebur128`, then one gain, plus a look-ahead limiter
-   only if the peaks need it) to −14 LUFS integrated with true peak ≤ −1 dBTP (−1.5 aimed, AAC adds
-   a little), encoded to AAC.
+3. the mix normalised (measured with `ebur128`, then one gain, plus a 4x oversampled look-ahead
+   limiter only if the peaks need it, what it takes away measured in a quick pass and made up) to
+   −14 LUFS integrated with true peak ≤ −1 dBTP (−1.5 aimed, AAC adds a little), encoded to AAC.
 """
 
 from __future__ import annotations
