@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import shutil
 import tempfile
 import threading
@@ -14,10 +13,6 @@ from typing import Any, Protocol
 
 from faceless.errors import BlobNotFoundError
 
-try:
-    import fcntl
-except ImportError:  # Windows
-    fcntl = None  # type: ignore[assignment]
 
 
 class BlobStore(Protocol):
@@ -78,60 +73,65 @@ class _WriteHold:
 
 class _FolderClaims:
     """Claims on a local folder's prefixes, for telling a video another process is still making (`faceless
-    make` beside `faceless serve`) from one a killed process left: a claim is an exclusive `flock` on
-    a file under `<root>/.claims/`, which the kernel lets go when its process ends, even by `kill -9`.
-    Without `fcntl` (Windows) nothing is claimed and nothing is in use: a left video is then taken for
-    an abandoned one, as before claims."""
+    make` beside `faceless serve`) from one a killed process left: a claim is an exclusive OS file lock
+    (`filelock`: flock, or msvcrt's on Windows) on a file under `<root>/.claims/`, which the system lets
+    go when its process ends, even by `kill -9`. Where the folder cannot be locked, nothing is claimed
+    and nothing is in use: a left video is then taken for an abandoned one."""
 
     def __init__(self, root: Path) -> None:
         self._root = root / ".claims"
-        self._held: dict[str, Any] = {}  # prefix -> its open, locked file
+        self._held: dict[str, Any] = {}  # prefix -> its acquired FileLock
         self._lock = threading.Lock()
 
     def _path(self, prefix: str) -> Path:
         return self._root / f"{_safe_key(prefix)}.lock"
 
+    def _file_lock(self, prefix: str) -> Any:
+        from filelock import FileLock
+
+        path = self._path(prefix)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # not thread-local: the step that claims and the one that lets go run on different threads; no
+        # soft (file-exists) fallback: it would outlive a killed process, and its video look made forever
+        return FileLock(path, thread_local=False, fallback_to_soft=False)
+
     def claim(self, prefix: str) -> None:
-        if fcntl is None:
-            return
+        from filelock import Timeout
+
         with self._lock:
             if prefix in self._held:
                 return
-            path = self._path(prefix)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            handle = path.open("a+b")
+            lock = self._file_lock(prefix)
             try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:  # another process claims it: it writes there, not this one
-                handle.close()
+                lock.acquire(timeout=0)
+            except (Timeout, OSError):  # another process claims it (it writes there), or no locks here
                 return
-            self._held[prefix] = handle
+            self._held[prefix] = lock
 
     def release(self, prefix: str) -> None:
         with self._lock:
-            handle = self._held.pop(prefix, None)
-        if handle is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(handle.name)  # before unlocking: nobody takes a lock on a file about to go
-            handle.close()
+            lock = self._held.pop(prefix, None)
+        if lock is not None:
+            with contextlib.suppress(OSError):  # the name goes while it is held (filelock retries a lock on a gone file)
+                self._path(prefix).unlink()
+            lock.release()
 
     def in_use(self, prefix: str) -> bool:
-        if fcntl is None:
-            return False
+        from filelock import Timeout
+
         with self._lock:
             if prefix in self._held:
                 return True
-        try:
-            handle = self._path(prefix).open("rb")
-        except OSError:  # no such claim, ever or any more
+        if not self._path(prefix).exists():  # never claimed, or let go
             return False
-        with handle:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
-            except BlockingIOError:
-                return True
-            except OSError:
-                return False
+        probe = self._file_lock(prefix)
+        try:
+            probe.acquire(timeout=0)
+        except Timeout:
+            return True
+        except OSError:
+            return False
+        probe.release()
         return False
 
 

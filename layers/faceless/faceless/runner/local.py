@@ -16,6 +16,7 @@ from faceless.runner.embedded import EmbeddedRunner, ExecutionResult
 from faceless.store import get_json
 
 VIDEO_MACHINE = "VideoStateMachine"
+_UNFINISHED = frozenset({JobStatusName.queued, JobStatusName.running})
 
 
 def new_job_id() -> str:
@@ -77,11 +78,11 @@ def recorded_video(services: Services, tenant_id: str, video_id: str) -> JobReco
     store = services.store
     try:
         status = read_status(services, tenant_id, video_id)
-        being_made = status.status in (JobStatusName.queued, JobStatusName.running) and store.in_use(prefix)
-        if status.status in (JobStatusName.queued, JobStatusName.running) and not being_made:
+        being_made = status.status in _UNFINISHED and store.in_use(prefix)
+        if status.status in _UNFINISHED and not being_made:
             # a run writes its last status before it lets go of the folder: read again, now that it has
             status = read_status(services, tenant_id, video_id)
-        if status.status in (JobStatusName.queued, JobStatusName.running):  # status.json says no more till the end
+        if status.status in _UNFINISHED:  # status.json says no more till the end: progress.json does
             noted = read_progress(services, tenant_id, video_id)
             if noted is not None and noted.progress >= status.progress:
                 status = status.model_copy(update={"stage": noted.stage, "progress": noted.progress})
@@ -106,7 +107,7 @@ def recorded_video(services: Services, tenant_id: str, video_id: str) -> JobReco
         post = post_from_metadata(metadata)
         record.outputs, record.usage, record.cost_usd = metadata.outputs, usage_from_metadata(metadata), metadata.cost.total_usd
         record.title, record.description, record.hashtags = post.title, post.description, post.hashtags
-    elif status.status in (JobStatusName.queued, JobStatusName.running) and not being_made:
+    elif status.status in _UNFINISHED and not being_made:
         cause = f"the process making it stopped before it was made ({status.stage}, {status.progress}%)"
         record.error = mark_interrupted(services, video_id, tenant_id, cause, status.progress)
         record.status, record.stage = JobStatusName.failed, "failed"
@@ -139,7 +140,7 @@ def recover_videos(services: Services, tenant_id: str) -> Recovery:
         except JobExistsError:
             continue
         recovery.recovered += 1
-        if record.status in (JobStatusName.queued, JobStatusName.running):
+        if record.status in _UNFINISHED:
             recovery.being_made.append(record.video_id)
     return recovery
 
