@@ -58,3 +58,14 @@ def test_a_claimed_folder_is_in_use_until_released_and_only_a_local_one_can_be(t
     bucket = S3BlobStore("b", client=object())
     bucket.claim("jobs/local/j1")
     assert not bucket.in_use("jobs/local/j1")
+
+
+def test_a_folder_that_cannot_hold_claims_makes_no_claim_and_no_error(tmp_path):
+    # GIVEN a folder where the claims' folder cannot be made (a file has its name)
+    (tmp_path / ".claims").write_text("not a folder")
+    store = LocalBlobStore(tmp_path)
+    # WHEN a run claims a video's folder
+    store.claim("jobs/local/j1")
+    # THEN nothing fails (a video is never failed by its claim), and nothing is in use
+    assert not store.in_use("jobs/local/j1")
+    store.release("jobs/local/j1")

@@ -101,8 +101,8 @@ class _FolderClaims:
         with self._lock:
             if prefix in self._held:
                 return
-            lock = self._file_lock(prefix)
             try:
+                lock = self._file_lock(prefix)
                 lock.acquire(timeout=0)
             except (Timeout, OSError):  # another process claims it (it writes there), or no locks here
                 return
@@ -124,8 +124,8 @@ class _FolderClaims:
                 return True
         if not self._path(prefix).exists():  # never claimed, or let go
             return False
-        probe = self._file_lock(prefix)
         try:
+            probe = self._file_lock(prefix)
             probe.acquire(timeout=0)
         except Timeout:
             return True
