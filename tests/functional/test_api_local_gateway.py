@@ -230,3 +230,44 @@ def test_a_server_follows_the_videos_another_process_is_still_making(tmp_path):
             if process.poll() is None:
                 process.kill()
                 process.wait()
+
+
+def test_a_server_picks_up_a_video_another_process_starts_after_it(tmp_path):
+    from faceless.settings import Settings
+    from faceless.store import LocalBlobStore, put_json
+
+    # GIVEN a server running on an empty folder
+    store = LocalBlobStore(tmp_path / "blobs")
+    with LocalServer(port=0, api_key=KEY, settings=Settings(home=tmp_path / "blobs")) as server:
+        assert server.recovered == 0 and call(server, "GET", "/videos")[1]["videos"] == []
+        # WHEN a `faceless make` beside it starts a video there (claims its folder, then writes its first files)
+        video_id = "20261101-130000-eeeeeeeeeeee"
+        maker = _another_process_making(store.root, video_id)
+        try:
+            _leave_video(store, video_id, {"status": "running", "stage": "plan", "progress": 0}, 1793538000.0)
+            put_json(store, f"jobs/local/{video_id}/progress.json", {"stage": "media", "progress": 40})
+            # THEN the server lists it, running where it is, without a restart
+            assert _appears(server, video_id)
+            deadline = time.monotonic() + 15
+            while call(server, "GET", f"/videos/{video_id}")[1]["progress"] != 40 and time.monotonic() < deadline:
+                time.sleep(0.1)
+            view = call(server, "GET", f"/videos/{video_id}")[1]
+            assert (view["status"], view["stage"], view["progress"]) == ("running", "media", 40)
+            # AND when that process dies, it is recorded as Interrupted where it was
+            maker.kill()
+            maker.wait(10)
+            view = _wait_for(server, video_id, "failed")
+            assert view["error"]["cause"] == "the process making it stopped before it was made (media, 40%)"
+        finally:
+            if maker.poll() is None:
+                maker.kill()
+                maker.wait()
+
+
+def _appears(server, video_id: str) -> bool:
+    deadline = time.monotonic() + 15
+    while call(server, "GET", f"/videos/{video_id}")[0] != 200:
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True

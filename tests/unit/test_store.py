@@ -69,3 +69,25 @@ def test_a_folder_that_cannot_hold_claims_makes_no_claim_and_no_error(tmp_path):
     # THEN nothing fails (a video is never failed by its claim), and nothing is in use
     assert not store.in_use("jobs/local/j1")
     store.release("jobs/local/j1")
+
+
+def test_the_folders_right_under_a_prefix_are_listed_in_a_folder_and_in_a_bucket(tmp_path):
+    import boto3
+    from moto import mock_aws
+
+    from faceless.store import S3BlobStore
+
+    # GIVEN two videos' files (one nested deeper), and a file beside them, in a local store and a bucket
+    keys = ["jobs/local/a/status.json", "jobs/local/b/images/0.png", "jobs/local/readme.txt", "jobs/other/c/x.json"]
+    local = LocalBlobStore(tmp_path)
+    with mock_aws():
+        client = boto3.client("s3", region_name="us-east-1")
+        client.create_bucket(Bucket="blobs")
+        bucket = S3BlobStore("blobs", client=client)
+        for store in (local, bucket):
+            for key in keys:
+                store.put_bytes(key, b"x")
+            # WHEN the folders under the tenant's prefix are asked for
+            # THEN the video folders alone come back, by name, in order; an unknown prefix has none
+            assert store.folders("jobs/local") == ["a", "b"]
+            assert store.folders("jobs/nobody") == []

@@ -20,6 +20,9 @@ class BlobStore(Protocol):
     def get_bytes(self, key: str) -> bytes: ...
     def exists(self, key: str) -> bool: ...
     def list(self, prefix: str) -> list[str]: ...
+    def folders(self, prefix: str) -> list[str]:
+        """The names of the folders right under `prefix` (the job ids under jobs/<tenant>)."""
+        ...
     def local_path(self, key: str) -> Path:
         """A readable local file with the blob's bytes (the file itself for a local store)."""
         ...
@@ -194,6 +197,10 @@ class LocalBlobStore(_WriteHold):
             str(p.relative_to(self.root)) for p in base.rglob("*") if p.is_file() and not p.name.startswith(".tmp-")
         )
 
+    def folders(self, prefix: str) -> list[str]:
+        base = self._path(prefix)
+        return sorted(p.name for p in base.iterdir() if p.is_dir()) if base.is_dir() else []
+
     def local_path(self, key: str) -> Path:
         path = self._path(key)
         if not path.is_file():
@@ -253,6 +260,13 @@ class S3BlobStore(_WriteHold):
         for page in paginator.paginate(Bucket=self.bucket, Prefix=_safe_key(prefix) + "/"):
             keys.extend(obj["Key"] for obj in page.get("Contents", []))
         return sorted(keys)
+
+    def folders(self, prefix: str) -> list[str]:
+        names: list[str] = []
+        paginator = self.client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=_safe_key(prefix) + "/", Delimiter="/"):
+            names.extend(common["Prefix"].rstrip("/").rsplit("/", 1)[-1] for common in page.get("CommonPrefixes", []))
+        return sorted(names)
 
     def local_path(self, key: str) -> Path:
         path = self.scratch / _safe_key(key)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pydantic import ValidationError
 
 from faceless.bootstrap import Services
@@ -114,35 +114,43 @@ def recorded_video(services: Services, tenant_id: str, video_id: str) -> JobReco
     return record
 
 
-@dataclass
-class Recovery:
-    recovered: int = 0  # videos put in the jobs table
-    being_made: list[str] = field(default_factory=list)  # of those, the ones another live process is making
+class FolderWatch:
+    """A server's jobs table kept in step with its blob folder, which other processes write to too: the
+    table starts empty, the folder does not (an earlier server's videos, `faceless make`'s, `batch`'s),
+    and a `faceless make` may start beside the server at any time."""
 
+    def __init__(self, services: Services, tenant_id: str) -> None:
+        self.services, self.tenant_id = services, tenant_id
+        self.known: set[str] = set()  # video ids in the table (put there by a scan, or the server's own)
+        self.being_made: list[str] = []  # of the ones scans put there, those another live process is making
 
-def recover_videos(services: Services, tenant_id: str) -> Recovery:
-    """Put the videos already in the blob folder (made by an earlier `faceless serve` or by `faceless
-    make`) in the jobs table a server starts with empty, so that GET /videos and /videos/{id} still
-    answer for them after a restart. The ones another process is still making are listed, for the
-    server to follow (`follow_video`)."""
-    recovery = Recovery()
-    if services.jobs is None:
-        return recovery
-    for key in services.store.list(job_prefix(tenant_id, "")):
-        parts = key.split("/")
-        if len(parts) != 4 or parts[3] != "status.json":
-            continue
-        record = recorded_video(services, tenant_id, parts[2])
-        if record is None:
-            continue
-        try:
-            services.jobs.create(record)
-        except JobExistsError:
-            continue
-        recovery.recovered += 1
-        if record.status in _UNFINISHED:
-            recovery.being_made.append(record.video_id)
-    return recovery
+    def scan(self) -> int:
+        """Put the folder's videos that are not yet in the table there, so that GET /videos and
+        /videos/{id} answer for them; returns how many. The ones another process is still making are
+        followed (`follow`). A folder without its request and status yet is read again next time."""
+        services = self.services
+        if services.jobs is None:
+            return 0
+        added = 0
+        for video_id in services.store.folders(job_prefix(self.tenant_id, "")):
+            if video_id in self.known:
+                continue
+            record = recorded_video(services, self.tenant_id, video_id)
+            if record is None:
+                continue
+            self.known.add(video_id)
+            try:
+                services.jobs.create(record)
+            except JobExistsError:  # the server's own, made through its API
+                continue
+            added += 1
+            if record.status in _UNFINISHED:
+                self.being_made.append(video_id)
+        return added
+
+    def follow(self) -> None:
+        """Bring the records of the videos other processes are making up to date (`follow_video`)."""
+        self.being_made = [v for v in self.being_made if not follow_video(self.services, self.tenant_id, v)]
 
 
 def follow_video(services: Services, tenant_id: str, video_id: str) -> bool:

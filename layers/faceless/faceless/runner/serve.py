@@ -33,7 +33,7 @@ from faceless.runner.project import ACCOUNT, REGION, find_project_root, load_tem
 MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 API_ID = "local"
 LOCAL_TENANT = "local"
-FOLLOW_SECONDS = 1.0  # how often the videos another process is making are read again from the folder
+WATCH_SECONDS = 1.0  # how often the folder is read for videos other processes started or are making
 
 
 # --------------------------------------------------------------------------- routes from the template
@@ -354,9 +354,10 @@ class LocalServer:
         self._runner: Any = None
         self._httpd: ThreadingHTTPServer | None = None
         self.recovered = 0  # videos found in the folder at start (an earlier server's, `faceless make`'s)
-        self.being_made_elsewhere: list[str] = []  # of those, the ones another live process is making
-        self._followed = threading.Event()  # set when the server closes: stop following them
-        self._follower: threading.Thread | None = None
+        self.being_made_elsewhere = 0  # of those, the ones another live process was making
+        self._watch: Any = None  # runner.local.FolderWatch: the folder's videos in the table, kept in step
+        self._closing = threading.Event()  # set when the server closes: stop watching the folder
+        self._watcher: threading.Thread | None = None
 
     def log(self, line: str) -> None:
         if self._log is not None:
@@ -391,13 +392,13 @@ class LocalServer:
             use_api_context(self.context)
             self.api_key = self.api_key or _new_key()
             self.context.tenants.create(LOCAL_TENANT, tenant_id=LOCAL_TENANT, api_key=self.api_key)
-            from faceless.runner.local import recover_videos
+            from faceless.runner.local import FolderWatch
 
-            recovery = recover_videos(self.services, LOCAL_TENANT)  # its tables start empty; the folder does not
-            self.recovered, self.being_made_elsewhere = recovery.recovered, recovery.being_made
-            if self.being_made_elsewhere:
-                self._follower = threading.Thread(target=self._follow, daemon=True, name="faceless-follow")
-                self._follower.start()
+            self._watch = FolderWatch(self.services, LOCAL_TENANT)
+            self.recovered = self._watch.scan()  # its tables start empty; the folder does not
+            self.being_made_elsewhere = len(self._watch.being_made)
+            self._watcher = threading.Thread(target=self._watch_folder, daemon=True, name="faceless-watch")
+            self._watcher.start()
             self.store = self.services.store
             self.signer = self.context.urls
             self.gateway = LocalGateway(self._runner, spec)
@@ -450,26 +451,24 @@ class LocalServer:
             cause = f"the server stopped while it was being made ({stage}, {percent}%)"
             mark_interrupted(self.services, video_id, LOCAL_TENANT, cause, percent)
 
-    def _follow(self) -> None:
-        """Keep the table's records of the videos another process is making (`faceless make` or `batch` on
-        the same folder) as their folders say, until each has ended or the server closes."""
-        from faceless.runner.local import follow_video
-
-        following = list(self.being_made_elsewhere)
-        while following and not self._followed.wait(FOLLOW_SECONDS):
+    def _watch_folder(self) -> None:
+        """Keep the table in step with the folder while the server runs: the videos another process
+        starts there (`faceless make`, `batch`) appear, and those it is making follow its progress."""
+        while not self._closing.wait(WATCH_SECONDS):
             try:
-                following = [v for v in following if not follow_video(self.services, LOCAL_TENANT, v)]
-            except Exception as exc:  # noqa: BLE001 - a half-written folder: try again next time
-                self.log(f"following the videos made elsewhere: {exc}")
+                self._watch.scan()
+                self._watch.follow()
+            except Exception as exc:  # noqa: BLE001 - a half-written folder: read again next time
+                self.log(f"reading the folder for videos made elsewhere: {exc}")
 
     def close(self) -> None:
         from faceless.api.context import use_api_context
         from faceless.bootstrap import use_services
 
-        self._followed.set()
-        if self._follower is not None:
-            self._follower.join(timeout=5)
-            self._follower = None
+        self._closing.set()
+        if self._watcher is not None:
+            self._watcher.join(timeout=5)
+            self._watcher = None
         if self._httpd is not None:
             if self._thread is not None:
                 self._httpd.shutdown()
@@ -504,7 +503,7 @@ class LocalServer:
             "Ctrl-C stops the server.",
         ]
         if self.recovered:
-            elsewhere = len(self.being_made_elsewhere)
+            elsewhere = self.being_made_elsewhere
             being_made = f" ({elsewhere} still being made by another faceless process)" if elsewhere else ""
             lines.insert(2, f"{self.recovered} video(s) already in the folder{being_made}: GET /videos lists them")
         if self.host not in ("127.0.0.1", "localhost", "::1"):
