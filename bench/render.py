@@ -12,6 +12,7 @@ single process's peak RSS, from getrusage), CPU seconds and the ratio of the med
     .venv/bin/python bench/render.py                 # ours x3, moviepy x1
     .venv/bin/python bench/render.py --runs 5 --baseline-runs 2
     .venv/bin/python bench/render.py --mode per_segment --skip-baseline
+    .venv/bin/python bench/render.py --caption-style karaoke --skip-baseline
     .venv/bin/python bench/render.py --runs 5 --floor /dev/shm   # + x264 alone on our frames, between our runs
 
 moviepy is the optional extra `bench` (`pip install -e ".[bench]"`); it pins pillow < 12, so it may
@@ -135,10 +136,12 @@ def make_inputs(folder: Path, grain: str = "natural") -> Path:
 # ------------------------------------------------------------------ contenders (run in a child process)
 
 
-def run_ours(manifest: Path, out: Path, mode: str, x264_threads: int | None = None) -> float:
+def run_ours(
+    manifest: Path, out: Path, mode: str, x264_threads: int | None = None, caption_style: str = "bold"
+) -> float:
     from faceless.media import assemble as assembly
     from faceless.media.assemble import AssemblyJob, AssemblySegment, RenderMode, assemble
-    from faceless.models import WordTiming
+    from faceless.models import CaptionStyle, WordTiming
 
     if x264_threads is not None:
         assembly.X264_THREADS = x264_threads
@@ -159,6 +162,7 @@ def run_ours(manifest: Path, out: Path, mode: str, x264_threads: int | None = No
         title="How honeybees tell each other where the flowers are",
         workdir=out,
         mode=RenderMode(mode),
+        caption_style=CaptionStyle(caption_style),
     )
     return assemble(job).duration_seconds
 
@@ -338,7 +342,7 @@ class EncoderFloor:
 def _child(args: argparse.Namespace) -> int:
     manifest, out = Path(args.input), Path(args.out)
     if args.run == "ours":
-        duration = run_ours(manifest, out, args.mode, args.x264_threads)
+        duration = run_ours(manifest, out, args.mode, args.x264_threads, args.caption_style)
     elif args.run == "frames":
         duration = stage_frames(manifest, out, Path(args.frames_file), args.frames_limit)
     else:
@@ -372,6 +376,8 @@ def main() -> int:
     parser.add_argument("--baseline-runs", type=int, default=1, help="runs of the moviepy baseline")
     parser.add_argument("--skip-baseline", action="store_true")
     parser.add_argument("--mode", default="single", choices=["single", "per_segment"])
+    parser.add_argument("--caption-style", default="bold", choices=["bold", "karaoke", "minimal"],
+                        help="our captions' style (karaoke's sweeps are burned by the encoder's ass filter)")
     parser.add_argument("--baseline-python", default=os.environ.get("FACELESS_BENCH_PYTHON", sys.executable))
     parser.add_argument("--inputs", help="keep the input set in this folder (default: a temporary one)")
     parser.add_argument("--grain", default="natural", choices=sorted(GRAIN), help="texture of the pictures")
@@ -417,6 +423,8 @@ def main() -> int:
                 python = sys.executable if name == "ours" else args.baseline_python
                 command = [python, script, "--run", name, "--input", str(manifest), "--out", str(out),
                            "--mode", args.mode, "--font", str(anton_path())]  # fmt: skip
+                if name == "ours":
+                    command += ["--caption-style", args.caption_style]
                 if args.x264_threads is not None and name == "ours":
                     command += ["--x264-threads", str(args.x264_threads)]
                 results[name].append(measure(command))
