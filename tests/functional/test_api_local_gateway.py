@@ -160,11 +160,13 @@ def _another_process_making(root, video_id: str):
     return process
 
 
-def _wait_for(server, video_id: str, status: str) -> dict:
+def _wait_until(server, video_id: str, check) -> dict | None:
+    """The video's view once `check(view)` holds (None while it is unknown: 404), or the last one after 15 s."""
     deadline = time.monotonic() + 15
     while True:
-        view = call(server, "GET", f"/videos/{video_id}")[1]
-        if view["status"] == status or time.monotonic() > deadline:
+        status, view = call(server, "GET", f"/videos/{video_id}")
+        view = view if status == 200 else None
+        if (view is not None and check(view)) or time.monotonic() > deadline:
             return view
         time.sleep(0.1)
 
@@ -193,10 +195,7 @@ def test_a_server_follows_the_videos_another_process_is_still_making(tmp_path):
             # WHEN the first run goes on (it notes its stage and percent in progress.json as it goes)
             put_json(store, f"jobs/local/{finishing}/progress.json", {"stage": "assemble", "progress": 80})
             # THEN the server's record follows it
-            deadline = time.monotonic() + 15
-            while call(server, "GET", f"/videos/{finishing}")[1]["progress"] != 80 and time.monotonic() < deadline:
-                time.sleep(0.1)
-            view = call(server, "GET", f"/videos/{finishing}")[1]
+            view = _wait_until(server, finishing, lambda v: v["progress"] == 80)
             assert (view["status"], view["stage"], view["progress"]) == ("running", "assemble", 80)
             # WHEN it makes its video (metadata, then the final status, then it ends)
             request = VideoRequest(topic="Tides", duration_seconds=15)
@@ -213,7 +212,7 @@ def test_a_server_follows_the_videos_another_process_is_still_making(tmp_path):
             maker.stdin.close()
             assert maker.wait(10) == 0
             # THEN the server's record follows: made, with what to post it with and its cost
-            view = _wait_for(server, finishing, "succeeded")
+            view = _wait_until(server, finishing, lambda v: v["status"] == "succeeded")
             assert (view["status"], view["title"], view["cost_usd"]) == ("succeeded", "Tides", 0.002)
             assert "video.mp4" in view["outputs"]["video_url"]
             # WHEN the other run, having got a little further, dies (killed) before its video is made
@@ -221,7 +220,7 @@ def test_a_server_follows_the_videos_another_process_is_still_making(tmp_path):
             doomed.kill()
             doomed.wait(10)
             # THEN the server marks that one failed, Interrupted, in its folder too
-            view = _wait_for(server, dying, "failed")
+            view = _wait_until(server, dying, lambda v: v["status"] == "failed")
             assert (view["status"], view["error"]["error"]) == ("failed", "Interrupted")
             assert view["error"]["cause"] == "the process making it stopped before it was made (assemble, 75%)"
             assert get_json(store, f"jobs/local/{dying}/status.json")["error"]["error"] == "Interrupted"
@@ -247,16 +246,12 @@ def test_a_server_picks_up_a_video_another_process_starts_after_it(tmp_path):
             _leave_video(store, video_id, {"status": "running", "stage": "plan", "progress": 0}, 1793538000.0)
             put_json(store, f"jobs/local/{video_id}/progress.json", {"stage": "media", "progress": 40})
             # THEN the server lists it, running where it is, without a restart
-            assert _appears(server, video_id)
-            deadline = time.monotonic() + 15
-            while call(server, "GET", f"/videos/{video_id}")[1]["progress"] != 40 and time.monotonic() < deadline:
-                time.sleep(0.1)
-            view = call(server, "GET", f"/videos/{video_id}")[1]
-            assert (view["status"], view["stage"], view["progress"]) == ("running", "media", 40)
+            view = _wait_until(server, video_id, lambda v: v["progress"] == 40)
+            assert view is not None and (view["status"], view["stage"], view["progress"]) == ("running", "media", 40)
             # AND when that process dies, it is recorded as Interrupted where it was
             maker.kill()
             maker.wait(10)
-            view = _wait_for(server, video_id, "failed")
+            view = _wait_until(server, video_id, lambda v: v["status"] == "failed")
             assert view["error"]["cause"] == "the process making it stopped before it was made (media, 40%)"
         finally:
             if maker.poll() is None:
@@ -264,10 +259,35 @@ def test_a_server_picks_up_a_video_another_process_starts_after_it(tmp_path):
                 maker.wait()
 
 
-def _appears(server, video_id: str) -> bool:
-    deadline = time.monotonic() + 15
-    while call(server, "GET", f"/videos/{video_id}")[0] != 200:
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.1)
-    return True
+def test_a_server_never_takes_its_own_running_video_for_an_abandoned_one(tmp_path):
+    import threading
+
+    from faceless.settings import Settings
+    from faceless.store import put_json
+
+    # GIVEN a server on a folder that cannot hold claims (its .claims is a file: no lock can be taken)
+    (tmp_path / "blobs").mkdir()
+    (tmp_path / "blobs" / ".claims").write_text("not a folder")
+    with LocalServer(port=0, api_key=KEY, settings=Settings(home=tmp_path / "blobs")) as server:
+        # AND a video it makes through its API, held at the plan with its folder saying running
+        planned, finish = threading.Event(), threading.Event()
+
+        def plan_and_hold(event, context):
+            prefix = f"jobs/local/{event['job_id']}"
+            put_json(server.store, f"{prefix}/request.json", event["request"])
+            put_json(server.store, f"{prefix}/status.json",
+                     {"job_id": event["job_id"], "tenant_id": "local", "status": "running", "stage": "plan"})  # fmt: skip
+            planned.set()
+            finish.wait(30)
+            raise InvalidRequestError("done holding")
+
+        server._runner.overrides["PlanFunction"] = plan_and_hold
+        video_id = call(server, "POST", "/videos", json.dumps({"topic": "Own", "duration_seconds": 15}).encode())[1]["video_id"]
+        assert planned.wait(15)
+        # WHEN the server's watcher reads the folder a few times over
+        time.sleep(2.5)
+        # THEN its own video is still running, in its table and its folder: not marked Interrupted
+        view = call(server, "GET", f"/videos/{video_id}")[1]
+        status = json.loads((tmp_path / "blobs" / "jobs" / "local" / video_id / "status.json").read_text())
+        finish.set()
+        assert view["status"] != "failed" and status["status"] == "running"

@@ -14,7 +14,6 @@ from typing import Any, Protocol
 from faceless.errors import BlobNotFoundError
 
 
-
 class BlobStore(Protocol):
     def put_bytes(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> str: ...
     def get_bytes(self, key: str) -> bytes: ...

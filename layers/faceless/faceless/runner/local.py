@@ -135,13 +135,18 @@ class FolderWatch:
         for video_id in services.store.folders(job_prefix(self.tenant_id, "")):
             if video_id in self.known:
                 continue
+            if services.jobs.get(self.tenant_id, video_id) is not None:
+                # the server's own, made through its API: never read as another's (on a folder that cannot
+                # be locked, its running video would look abandoned and be marked Interrupted)
+                self.known.add(video_id)
+                continue
             record = recorded_video(services, self.tenant_id, video_id)
             if record is None:
                 continue
             self.known.add(video_id)
             try:
                 services.jobs.create(record)
-            except JobExistsError:  # the server's own, made through its API
+            except JobExistsError:  # made through the API between the two looks
                 continue
             added += 1
             if record.status in _UNFINISHED:
