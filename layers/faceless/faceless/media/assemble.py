@@ -47,7 +47,7 @@ from faceless.media.captions import (
     write_text,
 )
 from faceless.media.encoder import MOVIE_TIMESCALE, FrameJob, FrameSink, encode_command, produce_frames
-from faceless.media.ffmpeg import THREADS, run_ffmpeg
+from faceless.media.ffmpeg import IN_BACKGROUND, THREADS, lower_thread_priority, run_ffmpeg
 from faceless.media.fonts import FontSet, prepare_fonts
 from faceless.media.scripts import RTL_SCRIPTS, language_script
 from faceless.media.images import load_rgb
@@ -282,13 +282,15 @@ def _check_output(video: Path, total_frames: int) -> int:
 
 
 class _Background:
-    """Run a function on a thread; `result()` returns its value or raises its error."""
+    """Run a function on a thread of its own, `niceness` lower in CPU priority (ffmpeg.IN_BACKGROUND:
+    it has until the picture is encoded); `result()` returns its value or raises its error."""
 
-    def __init__(self, function, *args) -> None:  # noqa: ANN001
+    def __init__(self, function, *args, niceness: int = 0) -> None:  # noqa: ANN001
         self._value = None
         self._error: BaseException | None = None
 
         def run() -> None:
+            lower_thread_priority(niceness)  # its ffmpegs inherit it
             try:
                 self._value = function(*args)
             except BaseException as exc:  # re-raised by result()
@@ -495,8 +497,9 @@ class _CoverWhenScored:
             scored = zip(job.segments, self._scores, strict=True)
             best = _best_image([(s.index, s.image_path, s.clean_image_path, score) for s, score in scored])
             self._background = _Background(
-                _thumbnail, best, job.title, job.language, job.width, job.height, self._scratch, self._target
-            )
+                _thumbnail, best, job.title, job.language, job.width, job.height, self._scratch, self._target,
+                niceness=IN_BACKGROUND,
+            )  # fmt: skip
 
     def result(self) -> Path:
         if self._background is None:  # every picture was rendered, so this cannot happen
@@ -526,8 +529,9 @@ def assemble(job: AssemblyJob) -> AssemblyResult:
         durations = [(s.index, wav_duration_seconds(s.voice_path)) for s in job.segments]
         timeline = build_timeline(durations, job.fps)
         voices = [s.voice_path.resolve() for s in job.segments]
-        # the sound track and the thumbnail are made alongside the picture (ffmpeg and Pillow, off the GIL)
-        sound = _Background(_soundtrack, voices, timeline, job.music_path, scratch)
+        # the sound track and the thumbnail are made alongside the picture (ffmpeg and Pillow, off the GIL),
+        # at the lowest priority: they fill the encoder's pauses and are needed only for the mux
+        sound = _Background(_soundtrack, voices, timeline, job.music_path, scratch, niceness=IN_BACKGROUND)
         cover = _CoverWhenScored(job, scratch, workdir / "thumbnail.jpg")
         words = [s.words for s in job.segments]
         groups, srt, vtt = _captions_and_files(timeline, words, job.fps, job.language, workdir)

@@ -3,9 +3,9 @@ burning animated (karaoke) ASS captions with libass in the same pass (static one
 on the frames, see overlays.py). Every clip, and the single-process render,
 use exactly these settings, so per-segment clips concatenate by stream copy into the same video.
 
-Frames are produced by a worker thread (OpenCV releases the GIL while it warps) into a small ring
-of buffers and handed to the pipe by the caller's thread (vmsplice on Linux: no copy), so warping,
-the pipe and x264 overlap.
+Frames are produced by a worker thread (OpenCV releases the GIL while it warps), at a lower CPU
+priority than x264, into a small ring of buffers and handed to the pipe by the caller's thread
+(vmsplice on Linux: no copy), so warping, the pipe and x264 overlap.
 """
 
 from __future__ import annotations
@@ -22,7 +22,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from faceless.errors import RenderError
-from faceless.media.ffmpeg import THREADS, ffmpeg_exe, start_ffmpeg, stderr_tail
+from faceless.media.ffmpeg import (
+    BEHIND_ENCODER,
+    THREADS,
+    ffmpeg_exe,
+    lower_thread_priority,
+    start_ffmpeg,
+    stderr_tail,
+)
 
 X264_PRESET = "veryfast"
 X264_CRF = 21
@@ -197,9 +204,12 @@ class FrameSink:
 FrameJob = Callable[[memoryview], None]  # fills one frame buffer
 
 
-def produce_frames(jobs: Iterator[FrameJob], sink: FrameSink, buffers: int = 4) -> int:
+def produce_frames(jobs: Iterator[FrameJob], sink: FrameSink, buffers: int = 8) -> int:
     """Run each job (filling a frame) on a worker thread while this thread writes the previous frames
-    to `sink`. Returns the number of frames written. An error in either side stops both."""
+    to `sink`. Returns the number of frames written. An error in either side stops both.
+
+    The worker runs BEHIND_ENCODER in CPU priority, with `buffers` frames to fill ahead: it works when
+    x264 pauses rather than taking the cores from it, and x264 always has the next frames ready."""
     free: queue.Queue[bytearray] = queue.Queue()
     for _ in range(buffers):
         free.put(bytearray(sink.frame_size))
@@ -207,6 +217,7 @@ def produce_frames(jobs: Iterator[FrameJob], sink: FrameSink, buffers: int = 4) 
     stop = threading.Event()
 
     def work() -> None:
+        lower_thread_priority(BEHIND_ENCODER)
         try:
             for job in jobs:
                 buffer = free.get()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
+import sys
 import threading
 import weakref
 from functools import lru_cache
@@ -15,6 +16,12 @@ from faceless.errors import RenderError
 
 # Lambda and the dev machine both have 2 vCPUs; more threads than cores only adds contention.
 THREADS = max(1, min(2, os.cpu_count() or 1))
+# CPU priorities, as niceness added to the caller's (Linux; elsewhere all run alike). x264 keeps the
+# caller's and sets the pace; work with slack yields the cores to it and fills its pauses (x264's frame
+# threads wait on each other now and then). Measured on the render bench: 1 s less of 30.
+BEHIND_ENCODER = 10  # what feeds the encoder, with a few frames in hand: the frames, the caption states
+IN_BACKGROUND = 19  # what is needed only at the end: the sound track, the thumbnail
+_NICE_THREADS = sys.platform.startswith("linux")  # where a thread has its own niceness (and passes it on)
 QUIET = ("-hide_banner", "-loglevel", "error", "-nostdin", "-y")
 _STDERR_TAIL_LINES = 15
 
@@ -33,9 +40,43 @@ _STARTED: weakref.WeakSet[subprocess.Popen[bytes]] = weakref.WeakSet()
 _STARTED_LOCK = threading.Lock()
 
 
-def start_ffmpeg(command: list[str], **options: Any) -> subprocess.Popen[bytes]:
-    """`subprocess.Popen(command, **options)`, remembered until it is gone."""
-    process = subprocess.Popen(command, **options)
+def lower_thread_priority(niceness: int) -> None:
+    """Lower the calling thread's CPU priority by `niceness`; the processes it starts from then on
+    inherit it. Only for a thread that ends with its task: an unprivileged thread cannot take it back."""
+    if niceness <= 0 or not _NICE_THREADS:
+        return
+    thread = threading.get_native_id()
+    with contextlib.suppress(OSError):
+        os.setpriority(os.PRIO_PROCESS, thread, min(19, os.getpriority(os.PRIO_PROCESS, thread) + niceness))
+
+
+def _popen_lowered(command: list[str], niceness: int, options: dict[str, Any]) -> subprocess.Popen[bytes]:
+    """Popen from a short-lived thread that lowered its own priority first: the child is born with it
+    (setting a running ffmpeg's would miss the threads it has already started)."""
+    outcome: list[subprocess.Popen[bytes] | BaseException] = []
+
+    def start() -> None:
+        lower_thread_priority(niceness)
+        try:
+            outcome.append(subprocess.Popen(command, **options))
+        except BaseException as exc:  # raised on the caller's thread below
+            outcome.append(exc)
+
+    helper = threading.Thread(target=start, name="ffmpeg-start")
+    helper.start()
+    helper.join()
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    return outcome[0]
+
+
+def start_ffmpeg(command: list[str], niceness: int = 0, **options: Any) -> subprocess.Popen[bytes]:
+    """`subprocess.Popen(command, **options)`, remembered until it is gone; `niceness` lower in CPU
+    priority than the caller (Linux)."""
+    if niceness > 0 and _NICE_THREADS:
+        process = _popen_lowered(command, niceness, options)
+    else:
+        process = subprocess.Popen(command, **options)
     with _STARTED_LOCK:
         _STARTED.add(process)
     return process

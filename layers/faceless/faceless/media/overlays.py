@@ -25,7 +25,7 @@ import numpy as np
 from faceless.errors import RenderError
 from faceless.media.captions import STATES_RATE, CaptionEvent, CaptionLayout, caption_band, states_ass, write_text
 from faceless.media.encoder import filter_path
-from faceless.media.ffmpeg import ffmpeg_exe, start_ffmpeg, stderr_tail
+from faceless.media.ffmpeg import BEHIND_ENCODER, ffmpeg_exe, start_ffmpeg, stderr_tail
 from faceless.media.kenburns import opencv
 
 
@@ -97,7 +97,9 @@ class CaptionBurner:
         ]  # fmt: skip
         try:
             with self._log.open("wb") as log:
-                self._process = start_ffmpeg(command, stdout=subprocess.PIPE, stderr=log, bufsize=0)
+                self._process = start_ffmpeg(
+                    command, niceness=BEHIND_ENCODER, stdout=subprocess.PIPE, stderr=log, bufsize=0
+                )
         except OSError as exc:
             raise RenderError(f"drawing the captions: could not start ffmpeg: {exc}") from exc
 
