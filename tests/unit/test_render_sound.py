@@ -12,7 +12,15 @@ from PIL import Image
 
 from faceless.media.assemble import AssemblyJob, AssemblyResult, AssemblySegment, assemble
 from faceless.errors import RenderError
-from faceless.media.audio import _parse_ebur128, _parse_integrated, decode_pcm, measure_loudness
+from faceless.media.audio import (
+    Loudness,
+    _parse_ebur128,
+    _parse_integrated,
+    decode_pcm,
+    measure_loudness,
+    needs_limiter,
+    normalise_filter,
+)
 from faceless.models import WordTiming
 from tests.unit.media_inputs import write_wav
 
@@ -191,6 +199,19 @@ def test_a_pass_without_an_ebur128_summary_is_a_render_error_naming_the_step():
     with pytest.raises(RenderError, match="no ebur128 summary"):
         _parse_ebur128(without_peak, "mixing the sound track")
     assert _parse_integrated(without_peak, "limiting") == -16.4
+
+
+def test_the_limiter_is_used_only_when_the_gain_would_lift_the_true_peak_over_the_target():
+    # GIVEN mixes measured at their loudness and true peak
+    loud_peaks = Loudness(integrated_lufs=-20.0, true_peak_dbtp=-3.0)  # +6 dB puts the peak at +3 dBTP
+    headroom = Loudness(integrated_lufs=-16.0, true_peak_dbtp=-6.0)  # +2 dB puts it at -4 dBTP
+    silence = Loudness(integrated_lufs=float("-inf"), true_peak_dbtp=float("-inf"))
+    # THEN only the first needs the limiter, and only its filter has one; silence is left alone
+    assert [needs_limiter(m) for m in (loud_peaks, headroom, silence)] == [True, False, False]
+    assert "alimiter" in normalise_filter(loud_peaks) and normalise_filter(headroom) == "volume=2.00dB"
+    assert normalise_filter(silence) == "anull"
+    # AND a gain made up on top of the target is counted: 3 dB more lifts the second to -1 dBTP
+    assert needs_limiter(headroom, extra_gain_db=3.0) and "alimiter" in normalise_filter(headroom, 3.0)
 
 
 def test_a_mix_that_needs_the_limiter_is_limited_once_oversampled_and_lands_on_the_target(tmp_path, monkeypatch):

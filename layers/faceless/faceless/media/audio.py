@@ -169,15 +169,26 @@ def _db_to_amplitude(db: float) -> float:
     return float(10 ** (db / 20))
 
 
+def _silent(loudness: Loudness) -> bool:
+    return not math.isfinite(loudness.integrated_lufs) or loudness.integrated_lufs < -70
+
+
+def needs_limiter(loudness: Loudness, extra_gain_db: float = 0.0) -> bool:
+    """Whether the gain that brings a mix measured at `loudness` to TARGET_LUFS (plus `extra_gain_db`)
+    would lift its true peak over TARGET_TRUE_PEAK."""
+    gain = TARGET_LUFS - loudness.integrated_lufs + extra_gain_db
+    return not _silent(loudness) and loudness.true_peak_dbtp + gain > TARGET_TRUE_PEAK
+
+
 def normalise_filter(loudness: Loudness, extra_gain_db: float = 0.0) -> str:
     """The pass-2 filter that brings a mix measured at `loudness` to TARGET_LUFS: one gain (the mix's
     dynamics untouched) when the true peak allows it, else the gain followed by a look-ahead limiter
     (latency-compensated, so nothing moves in time) holding the peaks under the target."""
-    if not math.isfinite(loudness.integrated_lufs) or loudness.integrated_lufs < -70:
+    if _silent(loudness):
         return "anull"  # silence: nothing to normalise
     gain = TARGET_LUFS - loudness.integrated_lufs + extra_gain_db
     chain = f"volume={gain:.2f}dB"
-    if loudness.true_peak_dbtp + gain > TARGET_TRUE_PEAK:
+    if needs_limiter(loudness, extra_gain_db):
         # a true-peak limiter: limiting the 4x oversampled signal catches the peaks between samples
         chain += f",aresample={4 * AUDIO_RATE},{_limiter()},aresample={AUDIO_RATE}"
     return chain
@@ -196,9 +207,8 @@ def _normalised(mixed: Path, loudness: Loudness) -> str:
     away, at the sample rate (the bench's mix and the demo's lose the same 0.50 LU there as 4x
     oversampled, for a third of the CPU), and the encoding pass limits once, 4x oversampled, with that
     loss made up (limiting the louder mix loses a little more again: it is not measured again)."""
-    chain = normalise_filter(loudness)
-    if "alimiter" not in chain:
-        return chain
+    if not needs_limiter(loudness):
+        return normalise_filter(loudness)
     gain = TARGET_LUFS - loudness.integrated_lufs
     done = run_ffmpeg(
         ["-i", str(mixed), "-af", f"volume={gain:.2f}dB,{_limiter()},ebur128=framelog=quiet", "-f", "null", "-",
