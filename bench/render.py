@@ -445,6 +445,9 @@ def main() -> int:
             alone = _summary("x264 alone", results["floor"], duration)
             print(f"  (on our {floor.staged} of {floor.frames} frames, staged raw, each run after one of ours): "
                   f"ours takes {ours['wall'] / alone['wall']:.2f}x the encoder's own time")
+            # the host's speed drifts over minutes: each of ours over the x264 run right after it is steadier
+            pairs = [o["wall"] / f["wall"] for o, f in zip(results["ours"], results["floor"], strict=True)]
+            print(f"  run by run: {', '.join(f'{r:.3f}' for r in pairs)}x; median {statistics.median(pairs):.3f}x")
         if results["moviepy"]:
             base = _summary("moviepy", results["moviepy"], durations["moviepy"])
             print(f"\nours is {base['wall'] / ours['wall']:.1f}x faster than the moviepy baseline (median walls), "
