@@ -20,7 +20,14 @@ from faceless.media import assemble as assembly
 from faceless.media import overlays
 from faceless.media.assemble import AssemblyJob, AssemblySegment, assemble
 from faceless.media.encoder import FrameSink, produce_frames
-from faceless.media.ffmpeg import BEHIND_ENCODER, IN_BACKGROUND, ffmpeg_exe, lower_thread_priority, start_ffmpeg
+from faceless.media.ffmpeg import (
+    BEHIND_ENCODER,
+    IN_BACKGROUND,
+    ffmpeg_exe,
+    lower_thread_priority,
+    start_ffmpeg,
+    stop_ffmpegs,
+)
 from faceless.models import WordTiming
 from tests.unit.media_inputs import write_wav
 
@@ -84,6 +91,21 @@ def test_an_ffmpeg_started_lower_runs_lower_in_every_thread_and_its_caller_does_
     finally:
         for process in (lowered, plain):
             process.communicate(b"")
+
+
+def test_an_ffmpeg_started_lower_is_ended_with_the_others_when_a_run_is_interrupted():
+    # GIVEN an ffmpeg started BEHIND_ENCODER (from a helper thread), waiting for frames
+    command = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "gray",
+               "-s", "16x16", "-i", "pipe:0", "-f", "null", "-"]  # fmt: skip
+    process = start_ffmpeg(command, niceness=BEHIND_ENCODER, stdin=subprocess.PIPE)
+    try:
+        # WHEN the run's ffmpegs are stopped (as an interrupted run stops them)
+        stop_ffmpegs()
+        # THEN it was among them: killed, not left running
+        assert process.poll() is not None and process.returncode < 0
+    finally:
+        process.kill()
+        process.communicate()
 
 
 def test_frames_are_made_behind_the_encoder_and_the_writer_keeps_its_priority(tmp_path):

@@ -50,15 +50,22 @@ def lower_thread_priority(niceness: int) -> None:
         os.setpriority(os.PRIO_PROCESS, thread, min(19, os.getpriority(os.PRIO_PROCESS, thread) + niceness))
 
 
+def _remembered(process: subprocess.Popen[bytes]) -> subprocess.Popen[bytes]:
+    with _STARTED_LOCK:
+        _STARTED.add(process)
+    return process
+
+
 def _popen_lowered(command: list[str], niceness: int, options: dict[str, Any]) -> subprocess.Popen[bytes]:
     """Popen from a short-lived thread that lowered its own priority first: the child is born with it
-    (setting a running ffmpeg's would miss the threads it has already started)."""
+    (setting a running ffmpeg's would miss the threads it has already started). The helper remembers
+    the process itself, so that stop_ffmpegs finds it even if the caller is interrupted while waiting."""
     outcome: list[subprocess.Popen[bytes] | BaseException] = []
 
     def start() -> None:
         lower_thread_priority(niceness)
         try:
-            outcome.append(subprocess.Popen(command, **options))
+            outcome.append(_remembered(subprocess.Popen(command, **options)))
         except BaseException as exc:  # raised on the caller's thread below
             outcome.append(exc)
 
@@ -74,12 +81,8 @@ def start_ffmpeg(command: list[str], niceness: int = 0, **options: Any) -> subpr
     """`subprocess.Popen(command, **options)`, remembered until it is gone; `niceness` lower in CPU
     priority than the caller (Linux)."""
     if niceness > 0 and _NICE_THREADS:
-        process = _popen_lowered(command, niceness, options)
-    else:
-        process = subprocess.Popen(command, **options)
-    with _STARTED_LOCK:
-        _STARTED.add(process)
-    return process
+        return _popen_lowered(command, niceness, options)
+    return _remembered(subprocess.Popen(command, **options))
 
 
 def run_tracked(
