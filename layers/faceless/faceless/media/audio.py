@@ -173,11 +173,15 @@ def _silent(loudness: Loudness) -> bool:
     return not math.isfinite(loudness.integrated_lufs) or loudness.integrated_lufs < -70
 
 
+def _gain_db(loudness: Loudness, extra_gain_db: float = 0.0) -> float:
+    """The gain that brings a mix measured at `loudness` to TARGET_LUFS, plus `extra_gain_db`."""
+    return TARGET_LUFS - loudness.integrated_lufs + extra_gain_db
+
+
 def needs_limiter(loudness: Loudness, extra_gain_db: float = 0.0) -> bool:
     """Whether the gain that brings a mix measured at `loudness` to TARGET_LUFS (plus `extra_gain_db`)
     would lift its true peak over TARGET_TRUE_PEAK."""
-    gain = TARGET_LUFS - loudness.integrated_lufs + extra_gain_db
-    return not _silent(loudness) and loudness.true_peak_dbtp + gain > TARGET_TRUE_PEAK
+    return not _silent(loudness) and loudness.true_peak_dbtp + _gain_db(loudness, extra_gain_db) > TARGET_TRUE_PEAK
 
 
 def normalise_filter(loudness: Loudness, extra_gain_db: float = 0.0) -> str:
@@ -186,8 +190,7 @@ def normalise_filter(loudness: Loudness, extra_gain_db: float = 0.0) -> str:
     (latency-compensated, so nothing moves in time) holding the peaks under the target."""
     if _silent(loudness):
         return "anull"  # silence: nothing to normalise
-    gain = TARGET_LUFS - loudness.integrated_lufs + extra_gain_db
-    chain = f"volume={gain:.2f}dB"
+    chain = f"volume={_gain_db(loudness, extra_gain_db):.2f}dB"
     if needs_limiter(loudness, extra_gain_db):
         # a true-peak limiter: limiting the 4x oversampled signal catches the peaks between samples
         chain += f",aresample={4 * AUDIO_RATE},{_limiter()},aresample={AUDIO_RATE}"
@@ -209,10 +212,9 @@ def _normalised(mixed: Path, loudness: Loudness) -> str:
     loss made up (limiting the louder mix loses a little more again: it is not measured again)."""
     if not needs_limiter(loudness):
         return normalise_filter(loudness)
-    gain = TARGET_LUFS - loudness.integrated_lufs
     done = run_ffmpeg(
-        ["-i", str(mixed), "-af", f"volume={gain:.2f}dB,{_limiter()},ebur128=framelog=quiet", "-f", "null", "-",
-         "-nostats"],
+        ["-i", str(mixed), "-af", f"volume={_gain_db(loudness):.2f}dB,{_limiter()},ebur128=framelog=quiet",
+         "-f", "null", "-", "-nostats"],
         what="measuring the limited sound track",
         quiet=False,
     )  # fmt: skip
