@@ -386,9 +386,10 @@ def report_progress(
         logger.warning("progress not recorded", exc_info=True, extra={"stage": stage})
 
 
-def post_from_metadata(metadata: Any) -> PostText:
-    """What a finished video is posted with (faceless.models.Metadata): its title, description, hashtags."""
-    return PostText(title=metadata.title, description=metadata.description, hashtags=metadata.hashtags)
+def post_text(made: Any) -> PostText:
+    """What a finished video is posted with: the title, description and hashtags of its metadata
+    (faceless.models.Metadata) or of its jobs-table record."""
+    return PostText(title=made.title, description=made.description, hashtags=made.hashtags)
 
 
 def usage_from_metadata(metadata: Any) -> VideoUsage:

@@ -45,7 +45,7 @@ from faceless.media.scripts import check_captions_drawable
 from faceless.planning import make_plan
 from faceless.providers.base import ImageRequest, SpeechRequest
 from faceless.store import BlobStore, get_json, put_json
-from faceless.jobs import STAGE_PERCENT, media_percent, post_from_metadata, report_progress, usage_from_metadata
+from faceless.jobs import STAGE_PERCENT, media_percent, post_text, report_progress, usage_from_metadata
 from faceless.observability import logger, record_video_failed, record_video_succeeded
 
 # --------------------------------------------------------------------------- state inputs
@@ -517,7 +517,7 @@ def finalize(event: FinalizeInput, services: Services) -> JobResult:
     put_json(store, metadata_key, metadata.model_dump(mode="json"))
     usage = usage_from_metadata(metadata)
     if services.jobs is not None:
-        post = post_from_metadata(metadata)
+        post = post_text(metadata)
         services.jobs.succeed(job.tenant_id, job.job_id, metadata.outputs, usage, cost.total_usd, post)
     record_video_succeeded(
         prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens, images=usage.images,

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from faceless.bootstrap import Services
 from faceless.errors import BlobNotFoundError
-from faceless.jobs import JobExistsError, JobRecord, PostText, iso_time, post_from_metadata, usage_from_metadata
+from faceless.jobs import JobExistsError, JobRecord, iso_time, post_text, usage_from_metadata
 from faceless.models import JobInput, JobResult, JobStatusName, Metadata, VideoRequest
 from faceless.pipeline import job_prefix, mark_interrupted, read_progress, read_status
 from faceless.runner.embedded import EmbeddedRunner, ExecutionResult
@@ -104,7 +104,7 @@ def recorded_video(services: Services, tenant_id: str, video_id: str) -> JobReco
             metadata = Metadata.model_validate(get_json(store, f"{prefix}/metadata.json"))
         except (BlobNotFoundError, ValidationError, ValueError):
             return None
-        post = post_from_metadata(metadata)
+        post = post_text(metadata)
         record.outputs, record.usage, record.cost_usd = metadata.outputs, usage_from_metadata(metadata), metadata.cost.total_usd
         record.title, record.description, record.hashtags = post.title, post.description, post.hashtags
     elif status.status in _UNFINISHED and not being_made:
@@ -166,8 +166,8 @@ def follow_video(services: Services, tenant_id: str, video_id: str) -> bool:
     if record is None or services.jobs is None:
         return True
     if record.status is JobStatusName.succeeded and record.usage is not None:
-        post = PostText(title=record.title, description=record.description, hashtags=record.hashtags)
-        services.jobs.succeed(tenant_id, video_id, record.outputs, record.usage, record.cost_usd or 0.0, post)
+        cost = record.cost_usd or 0.0
+        services.jobs.succeed(tenant_id, video_id, record.outputs, record.usage, cost, post_text(record))
         return True
     if record.status is JobStatusName.failed and record.error is not None:
         services.jobs.fail(tenant_id, video_id, record.error)
