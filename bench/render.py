@@ -425,8 +425,8 @@ def main() -> int:
                            "--mode", args.mode, "--font", str(anton_path())]  # fmt: skip
                 if name == "ours":
                     command += ["--caption-style", args.caption_style]
-                if args.x264_threads is not None and name == "ours":
-                    command += ["--x264-threads", str(args.x264_threads)]
+                    if args.x264_threads is not None:
+                        command += ["--x264-threads", str(args.x264_threads)]
                 results[name].append(measure(command))
                 durations[name] = float((out / "duration.txt").read_text(encoding="utf-8"))
                 run = results[name][-1]

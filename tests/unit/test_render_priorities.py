@@ -49,6 +49,12 @@ def below(niceness: int) -> int:
     return min(19, thread_niceness() + niceness)
 
 
+def waiting_ffmpeg() -> list[str]:
+    """An ffmpeg that reads tiny raw frames from its stdin until it closes."""
+    return [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "gray",
+            "-s", "16x16", "-i", "pipe:0", "-f", "null", "-"]  # fmt: skip
+
+
 def on_a_thread(function):  # noqa: ANN001, ANN201
     result: list = []
     thread = threading.Thread(target=lambda: result.append(function()))
@@ -69,11 +75,9 @@ def test_a_thread_lowers_its_own_priority_and_nobody_else_s():
 
 def test_an_ffmpeg_started_lower_runs_lower_in_every_thread_and_its_caller_does_not():
     # GIVEN an ffmpeg waiting for frames on its stdin, started BEHIND_ENCODER
-    command = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "gray",
-               "-s", "16x16", "-i", "pipe:0", "-f", "null", "-"]  # fmt: skip
     before = thread_niceness()
-    lowered = start_ffmpeg(command, niceness=BEHIND_ENCODER, stdin=subprocess.PIPE)
-    plain = start_ffmpeg(command, stdin=subprocess.PIPE)
+    lowered = start_ffmpeg(waiting_ffmpeg(), niceness=BEHIND_ENCODER, stdin=subprocess.PIPE)
+    plain = start_ffmpeg(waiting_ffmpeg(), stdin=subprocess.PIPE)
     try:
         for process in (lowered, plain):  # a frame each: they start their threads
             process.stdin.write(bytes(16 * 16))
@@ -95,9 +99,7 @@ def test_an_ffmpeg_started_lower_runs_lower_in_every_thread_and_its_caller_does_
 
 def test_an_ffmpeg_started_lower_is_ended_with_the_others_when_a_run_is_interrupted():
     # GIVEN an ffmpeg started BEHIND_ENCODER (from a helper thread), waiting for frames
-    command = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "gray",
-               "-s", "16x16", "-i", "pipe:0", "-f", "null", "-"]  # fmt: skip
-    process = start_ffmpeg(command, niceness=BEHIND_ENCODER, stdin=subprocess.PIPE)
+    process = start_ffmpeg(waiting_ffmpeg(), niceness=BEHIND_ENCODER, stdin=subprocess.PIPE)
     try:
         # WHEN the run's ffmpegs are stopped (as an interrupted run stops them)
         stop_ffmpegs()
